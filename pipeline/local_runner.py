@@ -1,0 +1,53 @@
+"""Runs the pipeline locally: LocalDagRunner, Beam DirectRunner, SQLite ML Metadata."""
+
+import logging
+import pathlib
+import re
+import warnings
+
+from tfx import v1 as tfx
+
+from pipeline.config import PipelineConfig
+from pipeline.pipeline import create_pipeline
+
+_PROGRESS = re.compile(r"^Component \S+ is (running|finished)\.$")
+# TFX 1.16 warns about its own MLMD queries on every input resolution; harmless.
+_NOISE = re.compile(r"^ArtifactQuery\.property_predicate is not supported")
+
+
+class ProgressFilter(logging.Filter):
+    """Lets through warnings, errors and TFX's per-component start/finish lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _NOISE.match(message):
+            return False
+        return record.levelno >= logging.WARNING or bool(_PROGRESS.match(message))
+
+
+def configure_logging(verbose: bool) -> None:
+    if not verbose:
+        # google-api-core nags about Python 3.10 on import of every cloud client.
+        warnings.filterwarnings("ignore", category=FutureWarning, module="google")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    if not verbose:
+        handler.addFilter(ProgressFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+def run(config: PipelineConfig) -> None:
+    """Builds the pipeline from ``config`` and runs it to completion (raises on failure)."""
+    pathlib.Path(config.resolved_metadata_path).parent.mkdir(parents=True, exist_ok=True)
+    tfx.orchestration.LocalDagRunner().run(create_pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=config.pipeline_root,
+        data_dir=config.data_dir,
+        schema_file=config.schema_file,
+        enable_cache=config.enable_cache,
+        beam_pipeline_args=config.beam_pipeline_args,
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            config.resolved_metadata_path),
+    ))

@@ -1,0 +1,68 @@
+"""A short, human-readable summary of the latest run, read back from ML Metadata.
+
+Reading MLMD (not the runner's memory) means the summary shows what was
+recorded: which components ran or came from the cache, and the counts that
+ConllExampleGen attached to its Examples artifact.
+"""
+
+from typing import Dict, List
+
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from pipeline import features
+
+_STATES = {
+    metadata_store_pb2.Execution.COMPLETE: "ran",
+    metadata_store_pb2.Execution.CACHED: "cached",
+    metadata_store_pb2.Execution.FAILED: "FAILED",
+    metadata_store_pb2.Execution.RUNNING: "running",
+}
+_COUNTS = ("sentences", "tokens", "entities", "iob1_tags_rewritten")
+
+
+def open_store(metadata_path: str) -> metadata_store.MetadataStore:
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = metadata_path
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return metadata_store.MetadataStore(config)
+
+
+def latest_run_executions(store: metadata_store.MetadataStore, pipeline_name: str
+                          ) -> Dict[str, metadata_store_pb2.Execution]:
+    """Node id -> execution, for the most recent run of ``pipeline_name``."""
+    runs = [run for run in store.get_contexts_by_type("pipeline_run")
+            if run.properties["pipeline_name"].string_value in ("", pipeline_name)]
+    if not runs:
+        return {}
+    latest = max(runs, key=lambda run: run.create_time_since_epoch)
+    executions = {}
+    for execution in store.get_executions_by_context(latest.id):
+        for context in store.get_contexts_by_execution(execution.id):
+            if context.name.startswith(pipeline_name + "."):
+                executions[context.name[len(pipeline_name) + 1:]] = execution
+    return executions
+
+
+def _output_artifacts(store, execution) -> List[metadata_store_pb2.Artifact]:
+    events = store.get_events_by_execution_ids([execution.id])
+    ids = [event.artifact_id for event in events
+           if event.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+    return store.get_artifacts_by_id(ids)
+
+
+def summarize(metadata_path: str, pipeline_name: str) -> str:
+    store = open_store(metadata_path)
+    executions = latest_run_executions(store, pipeline_name)
+    lines = ["Components:"]
+    for node_id, execution in sorted(executions.items(), key=lambda item: item[1].id):
+        lines.append(f"  {node_id:<20} {_STATES.get(execution.last_known_state, 'unknown')}")
+    example_gen = executions.get("ConllExampleGen")
+    if example_gen is not None:
+        (examples,) = _output_artifacts(store, example_gen)
+        lines.append(f"Examples: {examples.uri}")
+        lines.append("  " + "".join(f"{name:>22}" for name in ("split",) + _COUNTS))
+        for split in (features.TRAIN_SPLIT, features.EVAL_SPLIT, features.TEST_SPLIT):
+            counts = [examples.custom_properties[f"{split}_{key}"].int_value for key in _COUNTS]
+            lines.append("  " + "".join(f"{value:>22}" for value in [split] + counts))
+    return "\n".join(lines)

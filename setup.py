@@ -1,0 +1,29 @@
+"""Installs the CoNLL NER TFX pipeline. Exact versions live in constraints.txt."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="conll-ner-tfx",
+    version="0.1.0",
+    description="Production TFX pipeline for BERT named-entity recognition on CoNLL data",
+    python_requires=">=3.10,<3.11",
+    packages=find_packages(include=["pipeline*", "components*", "serving*"]),
+    install_requires=[
+        "tfx==1.16.0",
+        "apache-beam[gcp]==2.59.0",  # the Beam TFX 1.16 was tested with; 2.74+ drops dill
+        "tensorflow==2.16.2",
+        "tensorflow-text==2.16.1",
+        "tensorflow-transform==1.16.0",
+        "tensorflow-data-validation==1.16.1",
+        "tensorflow-model-analysis==0.47.1",
+        "tf-keras==2.16.0",  # transformers' TF models need Keras 2
+        "transformers==4.57.6",  # 5.x has no TensorFlow models
+        "safetensors",
+        "seqeval==1.2.2",
+        "matplotlib",
+        "protobuf==3.20.3",
+        "numpy==1.26.4",
+    ],
+    extras_require={"dev": ["pytest"]},
+    entry_points={"console_scripts": ["ner-pipeline=pipeline.cli:main"]},
+)
