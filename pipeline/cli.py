@@ -4,6 +4,7 @@ import argparse
 import dataclasses
 import sys
 import typing
+import warnings
 from typing import List, Optional
 
 from pipeline.config import PipelineConfig
@@ -50,10 +51,22 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
-        from pipeline import local_runner, run_summary  # heavy imports only when running
+        if not args.verbose:
+            # google-api-core nags about Python 3.10 on import of every cloud client.
+            warnings.filterwarnings("ignore", category=FutureWarning, module="google")
+        # Heavy imports only when running, so --help stays instant.
+        from pipeline import local_runner, run_summary
+        from pipeline.errors import data_error_message
         config = config_from_args(args)
         local_runner.configure_logging(args.verbose)
-        local_runner.run(config)
+        try:
+            local_runner.run(config)
+        except Exception as error:  # pylint: disable=broad-except
+            message = data_error_message(error)
+            if message is None:
+                raise
+            print(f"ner-pipeline: error: {message}", file=sys.stderr)
+            return 1
         print(run_summary.summarize(config.resolved_metadata_path, config.pipeline_name))
     return 0
 

@@ -3,7 +3,6 @@
 import logging
 import pathlib
 import re
-import warnings
 
 from tfx import v1 as tfx
 
@@ -26,9 +25,6 @@ class ProgressFilter(logging.Filter):
 
 
 def configure_logging(verbose: bool) -> None:
-    if not verbose:
-        # google-api-core nags about Python 3.10 on import of every cloud client.
-        warnings.filterwarnings("ignore", category=FutureWarning, module="google")
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
     if not verbose:

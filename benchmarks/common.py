@@ -1,0 +1,30 @@
+"""Shared plumbing for benchmarks: machine description and the results file."""
+
+import datetime
+import json
+import os
+import pathlib
+import platform
+from importlib import metadata
+from typing import Any, Dict
+
+RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
+DEFAULT_DATA_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "conll2003"
+_VERSIONED = ("tfx", "tensorflow", "tensorflow-text", "tensorflow-transform", "apache-beam",
+              "transformers")
+
+
+def machine() -> Dict[str, Any]:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "versions": {name: metadata.version(name) for name in _VERSIONED}}
+
+
+def write_results(name: str, results: Dict[str, Any]) -> pathlib.Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    payload = {"benchmark": name, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds"), "machine": machine(), "results": results}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path

@@ -1,0 +1,125 @@
+"""ConllExampleGen on small fixture files: split mapping, executor output, errors."""
+
+import json
+import os
+
+import pytest
+import tensorflow as tf
+from tfx.proto import example_gen_pb2
+from tfx.types import artifact_utils, standard_artifacts, standard_component_specs
+from tfx.utils import proto_utils
+
+from components.conll_example_gen import executor
+from components.conll_example_gen.component import MissingSplitError, conll_input_config
+from components.conll_example_gen.conll_format import ConllFormatError
+from pipeline import features
+from tests.conftest import TINY_EVAL, TINY_TEST, TINY_TRAIN, write_conll_dir
+
+
+def run_executor(data_dir, output_dir):
+    examples = standard_artifacts.Examples()
+    examples.uri = str(output_dir / "examples")
+    exec_properties = {
+        standard_component_specs.INPUT_BASE_KEY: str(data_dir),
+        standard_component_specs.INPUT_CONFIG_KEY: proto_utils.proto_to_json(
+            conll_input_config(str(data_dir))),
+        standard_component_specs.OUTPUT_CONFIG_KEY: proto_utils.proto_to_json(
+            example_gen_pb2.Output()),
+        standard_component_specs.OUTPUT_DATA_FORMAT_KEY: example_gen_pb2.FORMAT_TF_EXAMPLE,
+    }
+    context = executor.Executor.Context(tmp_dir=str(output_dir / "tmp"), unique_id="1")
+    executor.Executor(context).Do({}, {standard_component_specs.EXAMPLES_KEY: [examples]},
+                                  exec_properties)
+    return examples
+
+
+def read_split(examples, split):
+    pattern = os.path.join(artifact_utils.get_split_uri([examples], split), "*")
+    records = tf.data.TFRecordDataset(tf.io.gfile.glob(pattern), compression_type="GZIP")
+    return [tf.train.Example.FromString(record) for record in records.as_numpy_iterator()]
+
+
+def values(example, key):
+    feature = example.features.feature[key]
+    if feature.HasField("int64_list"):
+        return list(feature.int64_list.value)
+    return [value.decode("utf-8") for value in feature.bytes_list.value]
+
+
+def test_input_config_maps_seed_names(tiny_conll_dir):
+    config = conll_input_config(str(tiny_conll_dir))
+    assert [(s.name, s.pattern) for s in config.splits] == [
+        ("train", "train.txt"), ("eval", "valid.txt"), ("test", "test.txt")]
+
+
+def test_input_config_maps_original_conll2003_names(tmp_path):
+    data_dir = write_conll_dir(tmp_path, {"eng.train": "A O\n", "eng.testa": "B O\n",
+                                          "eng.testb": "C O\n"})
+    config = conll_input_config(str(data_dir))
+    assert [s.pattern for s in config.splits] == ["eng.train", "eng.testa", "eng.testb"]
+
+
+def test_input_config_names_missing_splits(tmp_path):
+    data_dir = write_conll_dir(tmp_path, {"train.txt": "A O\n", "notes.md": "hi"})
+    with pytest.raises(MissingSplitError) as caught:
+        conll_input_config(str(data_dir))
+    message = str(caught.value)
+    assert "eval (valid.txt or eng.testa)" in message and "test (test.txt or eng.testb)" in message
+    assert "notes.md, train.txt" in message
+
+
+def test_input_config_missing_directory(tmp_path):
+    with pytest.raises(MissingSplitError, match="does not exist"):
+        conll_input_config(str(tmp_path / "nowhere"))
+
+
+def test_executor_writes_one_example_per_sentence(tiny_conll_dir, tmp_path):
+    examples = run_executor(tiny_conll_dir, tmp_path)
+    train = read_split(examples, "train")
+    assert [values(e, features.TOKENS) for e in train] == [
+        ["EU", "rejects", "German", "call", "."], ["Peter", "Blackburn"]]
+    first = train[0]
+    assert values(first, features.NER_TAGS) == ["B-ORG", "O", "B-MISC", "O", "O"]
+    assert values(first, features.POS_TAGS) == ["NNP", "VBZ", "JJ", "NN", "."]
+    assert values(first, features.CHUNK_TAGS) == ["B-NP", "B-VP", "B-NP", "I-NP", "O"]
+    assert values(first, features.DOCUMENT_ID) == ["train.txt:0"]
+    assert [values(e, features.SENTENCE_INDEX) for e in train] == [[0], [1]]
+    assert len(read_split(examples, "eval")) == 1
+    assert len(read_split(examples, "test")) == 1
+
+    assert artifact_utils.decode_split_names(examples.split_names) == ["train", "eval", "test"]
+    assert examples.get_int_custom_property("train_sentences") == 2
+    assert examples.get_int_custom_property("train_tokens") == 7
+    assert examples.get_int_custom_property("train_entities") == 3
+    assert examples.get_int_custom_property("eval_entities") == 1
+    with open(os.path.join(examples.uri, executor.STATS_FILE_NAME)) as handle:
+        stats = json.load(handle)
+    assert stats["train"]["entities_by_type"] == {"ORG": 1, "MISC": 1, "PER": 1}
+    assert stats["test"]["files"] == [str(tiny_conll_dir / "test.txt")]
+
+
+def test_executor_converts_iob1_and_reports_it(tmp_path):
+    data_dir = write_conll_dir(tmp_path / "conll", {
+        "eng.train": "Ekeus I-PER\nin O\nBaghdad I-LOC\n", "eng.testa": TINY_EVAL,
+        "eng.testb": TINY_TEST})
+    examples = run_executor(data_dir, tmp_path)
+    (example,) = read_split(examples, "train")
+    assert values(example, features.NER_TAGS) == ["B-PER", "O", "B-LOC"]
+    assert examples.get_int_custom_property("train_iob1_tags_rewritten") == 2
+
+
+def test_executor_stops_on_empty_split(tmp_path):
+    data_dir = write_conll_dir(tmp_path / "conll", {
+        "train.txt": TINY_TRAIN, "valid.txt": "-DOCSTART- -X- -X- O\n\n", "test.txt": TINY_TEST})
+    with pytest.raises(executor.EmptySplitError, match=r"Split 'eval' has no sentence: .*valid\.txt"):
+        run_executor(data_dir, tmp_path)
+
+
+def test_executor_stops_on_bad_line(tmp_path):
+    data_dir = write_conll_dir(tmp_path / "conll", {
+        "train.txt": TINY_TRAIN + "\nOops NNP B-NP\n", "valid.txt": TINY_EVAL,
+        "test.txt": TINY_TEST})
+    with pytest.raises(Exception) as caught:
+        run_executor(data_dir, tmp_path)
+    assert isinstance(caught.value, ConllFormatError) or "ConllFormatError" in str(caught.value)
+    assert "train.txt:12: expected 4 columns" in str(caught.value)
