@@ -10,6 +10,7 @@ from typing import List, Optional
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_SCHEMA_FILE = PROJECT_ROOT / "data" / "schema" / "schema.pbtxt"
+DEFAULT_CHECKPOINT = PROJECT_ROOT / "models" / "all-MiniLM-L6-v2"
 
 
 def _option(default, help_text: str, **kwargs):
@@ -32,9 +33,17 @@ class PipelineConfig:
         None, "SQLite ML Metadata file for local runs; default <pipeline-root>/metadata.sqlite.")
     schema_file: str = _option(
         str(DEFAULT_SCHEMA_FILE), "Curated schema that pins the feature layout and the NER tag domain.")
+    checkpoint: str = _option(
+        str(DEFAULT_CHECKPOINT),
+        "BERT checkpoint: a local directory (config.json, vocab.txt, weights) or a Hugging Face "
+        "Hub id such as bert-base-cased (needs network). Vocabulary and casing come from it. "
+        "The default is the offline all-MiniLM-L6-v2 unpacked by 'make models'.")
     enable_cache: bool = _option(
         True, "Reuse the outputs of components whose inputs and settings are unchanged.")
     beam_pipeline_args: List[str] = _option(
+        # In-memory DirectRunner: Beam stages run in this process, where
+        # tensorflow_text's ops are registered; separate worker processes would
+        # not have them (see components/transform/preprocessing.py).
         ["--direct_running_mode=in_memory"],
         "Apache Beam options for the Beam-based components (e.g. --runner=DataflowRunner ...).")
 

@@ -1,4 +1,4 @@
-"""Errors caused by the user's data, which the CLI reports without a traceback."""
+"""Errors caused by the user's data or settings, which the CLI reports without a traceback."""
 
 import re
 from typing import Optional
@@ -7,9 +7,10 @@ from components.conll_example_gen.component import MissingSplitError
 from components.conll_example_gen.conll_format import ConllFormatError
 from components.conll_example_gen.executor import EmptySplitError, LostSentencesError
 from components.validation_gate.component import DataAnomaliesError
+from pipeline.checkpoint import CheckpointNotFoundError
 
 DATA_ERRORS = (ConllFormatError, MissingSplitError, EmptySplitError, LostSentencesError,
-               DataAnomaliesError)
+               DataAnomaliesError, CheckpointNotFoundError)
 # Beam re-raises worker errors as RuntimeError("<module>.<Class>: <message> [while running ...]").
 _BEAM_WRAPPED = re.compile(r"(?:[\w.]+\.)?(\w+): (.*?)(?: \[while running '[^']*'\])?$", re.S)
 

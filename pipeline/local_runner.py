@@ -6,6 +6,7 @@ import re
 
 from tfx import v1 as tfx
 
+from pipeline.checkpoint import resolve_checkpoint
 from pipeline.config import PipelineConfig
 from pipeline.pipeline import create_pipeline
 
@@ -42,6 +43,7 @@ def run(config: PipelineConfig) -> None:
         pipeline_root=config.pipeline_root,
         data_dir=config.data_dir,
         schema_file=config.schema_file,
+        checkpoint=resolve_checkpoint(config.checkpoint),
         enable_cache=config.enable_cache,
         beam_pipeline_args=config.beam_pipeline_args,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(

@@ -5,7 +5,7 @@ recorded: which components ran or came from the cache, and the counts that
 ConllExampleGen attached to its Examples artifact.
 """
 
-from typing import Dict, List
+from typing import Dict
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
@@ -44,11 +44,14 @@ def latest_run_executions(store: metadata_store.MetadataStore, pipeline_name: st
     return executions
 
 
-def _output_artifacts(store, execution) -> List[metadata_store_pb2.Artifact]:
-    events = store.get_events_by_execution_ids([execution.id])
-    ids = [event.artifact_id for event in events
-           if event.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
-    return store.get_artifacts_by_id(ids)
+def output_artifacts(store: metadata_store.MetadataStore, execution: metadata_store_pb2.Execution
+                     ) -> Dict[str, metadata_store_pb2.Artifact]:
+    """Output key (e.g. "examples") -> the artifact an execution produced or reused."""
+    events = [event for event in store.get_events_by_execution_ids([execution.id])
+              if event.type in (metadata_store_pb2.Event.OUTPUT,
+                                metadata_store_pb2.Event.DECLARED_OUTPUT)]
+    artifacts = {a.id: a for a in store.get_artifacts_by_id([e.artifact_id for e in events])}
+    return {event.path.steps[0].key: artifacts[event.artifact_id] for event in events}
 
 
 def summarize(metadata_path: str, pipeline_name: str) -> str:
@@ -59,7 +62,7 @@ def summarize(metadata_path: str, pipeline_name: str) -> str:
         lines.append(f"  {node_id:<20} {_STATES.get(execution.last_known_state, 'unknown')}")
     example_gen = executions.get("ConllExampleGen")
     if example_gen is not None:
-        (examples,) = _output_artifacts(store, example_gen)
+        examples = output_artifacts(store, example_gen)["examples"]
         lines.append(f"Examples: {examples.uri}")
         lines.append("  " + "".join(f"{name:>22}" for name in ("split",) + _COUNTS))
         for split in (features.TRAIN_SPLIT, features.EVAL_SPLIT, features.TEST_SPLIT):

@@ -24,7 +24,7 @@ TINY_EVAL = "BRUSSELS NNP B-NP B-LOC\n1996-08-22 CD I-NP O\n"
 TINY_TEST = "-DOCSTART- -X- -X- O\n\nJapan NNP B-NP B-LOC\nwins VBZ B-VP O\n"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_conll_dir() -> pathlib.Path:
     if not (SHARED_CONLL_DIR / "train.txt").exists():
         pytest.fail(f"CoNLL-2003 files not found in {SHARED_CONLL_DIR}; set CONLL_DATA_DIR")
@@ -42,3 +42,29 @@ def write_conll_dir(directory: pathlib.Path, files: dict) -> pathlib.Path:
 def tiny_conll_dir(tmp_path) -> pathlib.Path:
     return write_conll_dir(tmp_path / "conll", {
         "train.txt": TINY_TRAIN, "valid.txt": TINY_EVAL, "test.txt": TINY_TEST})
+
+
+MINILM_DIR = PROJECT_ROOT / "models" / "all-MiniLM-L6-v2"
+
+
+@pytest.fixture(scope="session")
+def minilm_dir() -> pathlib.Path:
+    if not (MINILM_DIR / "vocab.txt").exists():
+        pytest.fail(f"{MINILM_DIR} is missing; run 'make models'")
+    return MINILM_DIR
+
+
+def build_cased_vocab(path: pathlib.Path, corpus_words, size: int = 3000) -> pathlib.Path:
+    """A small cased WordPiece vocabulary: specials, every character (also as
+    ##suffix), frequent whole words and frequent word endings, so that real
+    words split into several pieces and rare characters meet [UNK]."""
+    import collections
+    words = collections.Counter(corpus_words)
+    characters = sorted({char for word in words for char in word})
+    endings = collections.Counter(word[-k:] for word in words for k in (2, 3, 4) if len(word) > k)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab += characters + ["##" + char for char in characters]
+    vocab += [word for word, _ in words.most_common(size)]
+    vocab += ["##" + ending for ending, _ in endings.most_common(size // 3)]
+    path.write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
+    return path

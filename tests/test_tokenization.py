@@ -1,0 +1,150 @@
+"""In-graph WordPiece and label alignment against BertTokenizerFast."""
+
+import pytest
+import tensorflow as tf
+from transformers import BertTokenizerFast
+
+from components.conll_example_gen.conll_format import decode_lines, read_sentences
+from components.transform.tokenization import IGNORED_LABEL, WordPieceTokenizer
+from components.transform.windows import split_windows
+from pipeline.checkpoint import resolve_checkpoint
+from tests.conftest import build_cased_vocab
+
+
+def load_sentences(path):
+    return list(read_sentences(decode_lines(path.read_bytes(), str(path)), str(path)))
+
+
+def hf_reference(hf_tokenizer, sentences):
+    """input_ids and the first-sub-token label mask from word_ids()."""
+    encoded = hf_tokenizer([list(s) for s in sentences], is_split_into_words=True)
+    masks = []
+    for index in range(len(sentences)):
+        previous, mask = None, []
+        for word_id in encoded.word_ids(index):
+            mask.append(word_id is not None and word_id != previous)
+            previous = word_id
+        masks.append(mask)
+    return encoded["input_ids"], masks
+
+
+def assert_parity(tokenizer, hf_tokenizer, sentences):
+    tags = [[1] * len(words) for words in sentences]
+    ours = tokenizer.encode(tf.ragged.constant(sentences), tf.ragged.constant(tags, tf.int64))
+    hf_ids, hf_first = hf_reference(hf_tokenizer, sentences)
+    our_ids = ours["input_ids"].to_list()
+    our_first = [[label != IGNORED_LABEL for label in row] for row in ours["labels"].to_list()]
+    mismatches = [i for i in range(len(sentences))
+                  if our_ids[i] != hf_ids[i] or our_first[i] != hf_first[i]]
+    assert not mismatches, [(sentences[i], hf_ids[i], our_ids[i]) for i in mismatches[:3]]
+
+
+@pytest.fixture(scope="module")
+def valid_sentences(shared_conll_dir):
+    return [list(s.tokens) for s in load_sentences(shared_conll_dir / "valid.txt")]
+
+
+def test_parity_uncased_minilm_on_all_of_valid(minilm_dir, valid_sentences):
+    checkpoint = resolve_checkpoint(str(minilm_dir))
+    assert checkpoint.lower_case and checkpoint.strip_accents
+    tokenizer = WordPieceTokenizer(checkpoint.vocab_file, True, True)
+    hf = BertTokenizerFast(checkpoint.vocab_file, do_lower_case=True)
+    assert_parity(tokenizer, hf, valid_sentences)
+
+
+def test_parity_cased_vocab_on_all_of_valid(tmp_path, shared_conll_dir, valid_sentences):
+    train_words = [w for s in load_sentences(shared_conll_dir / "train.txt") for w in s.tokens]
+    vocab = build_cased_vocab(tmp_path / "vocab.txt", train_words)
+    tokenizer = WordPieceTokenizer(str(vocab), lower_case=False, strip_accents=False)
+    hf = BertTokenizerFast(str(vocab), do_lower_case=False)
+    pieces = hf(valid_sentences[:50], is_split_into_words=True)["input_ids"]
+    assert sum(len(row) for row in pieces) > sum(len(s) for s in valid_sentences[:50]) + 100
+    assert_parity(tokenizer, hf, valid_sentences)
+
+
+EDGE_CASES = [
+    ["Zürich", "İstanbul", "ÉCOLE", "naïve", "résumé"],     # accents and case
+    ["U.S.", "...", "--", "(", ")", "'s", "&", "¿"],          # punctuation-only and mixed
+    ["qwxzvvk", "Schwarzenegger", "😀"],                       # unknown words and characters
+    ["東京都", "x"],                                           # CJK characters split apart
+    ["a" * 120, "b"],                                          # over 100 characters: [UNK]
+    ["a\u200bb", "c\u00a0d", "ﬁne", "²"],                     # format chars, NBSP, compatibility forms
+]
+
+
+@pytest.mark.parametrize("lower_case", [True, False])
+@pytest.mark.parametrize("words", EDGE_CASES)
+def test_edge_cases_match_hf(minilm_dir, words, lower_case):
+    vocab = str(minilm_dir / "vocab.txt")
+    assert_parity(WordPieceTokenizer(vocab, lower_case, lower_case),
+                  BertTokenizerFast(vocab, do_lower_case=lower_case), [words])
+
+
+def test_unknown_word_becomes_unk(minilm_dir):
+    tokenizer = WordPieceTokenizer(str(minilm_dir / "vocab.txt"), True, True)
+    ids = tokenizer.encode(tf.ragged.constant([["😀"]]))["input_ids"].to_list()[0]
+    assert ids == [tokenizer.special_ids.cls, tokenizer.special_ids.unk, tokenizer.special_ids.sep]
+
+
+def test_case_and_accents_follow_the_checkpoint(minilm_dir):
+    vocab = str(minilm_dir / "vocab.txt")
+    uncased = WordPieceTokenizer(vocab, lower_case=True, strip_accents=True)
+    first = uncased.encode(tf.ragged.constant([["ZÜRICH"], ["zurich"]]))["input_ids"].to_list()
+    assert first[0] == first[1]
+    cased = WordPieceTokenizer(vocab, lower_case=False, strip_accents=False)
+    second = cased.encode(tf.ragged.constant([["ZÜRICH"], ["zurich"]]))["input_ids"].to_list()
+    assert second[0] != second[1]
+
+
+def test_word_without_pieces_keeps_a_position(minilm_dir):
+    """Empty strings (and words of only control characters) get one [UNK];
+    BertTokenizerFast would drop them and lose the word's label."""
+    tokenizer = WordPieceTokenizer(str(minilm_dir / "vocab.txt"), True, True)
+    encoded = tokenizer.encode(tf.ragged.constant([["EU", "", "\u200b", "says"]]),
+                               tf.ragged.constant([[3, 0, 0, 0]], tf.int64))
+    unk = tokenizer.special_ids.unk
+    assert encoded["input_ids"].to_list()[0][2:4] == [unk, unk]
+    assert encoded["word_starts"].to_list() == [[1, 2, 3, 4]]
+    assert encoded["labels"].to_list() == [[IGNORED_LABEL, 3, 0, 0, 0, IGNORED_LABEL]]
+
+
+def test_labels_sit_on_first_pieces_only(minilm_dir):
+    tokenizer = WordPieceTokenizer(str(minilm_dir / "vocab.txt"), True, True)
+    encoded = tokenizer.encode(tf.ragged.constant([["Blackburn", "rejects", "U.S."]]),
+                               tf.ragged.constant([[1, 0, 5]], tf.int64))
+    labels = encoded["labels"].to_list()[0]
+    starts = encoded["word_starts"].to_list()[0]
+    assert [labels[i] for i in starts] == [1, 0, 5]
+    assert all(label == IGNORED_LABEL for i, label in enumerate(labels) if i not in starts)
+    assert len(labels) == len(encoded["input_ids"].to_list()[0])
+
+
+def test_sentence_of_651_words_keeps_every_word(minilm_dir):
+    tokenizer = WordPieceTokenizer(str(minilm_dir / "vocab.txt"), True, True)
+    words = [["Peter", "Blackburn", "visited", "Zürich", "unbelievably", "often", "."] * 93,
+             ["Short", "one"]]
+    labels = [[(i % 9) for i in range(len(s))] for s in words]
+    encoded = tokenizer.encode(tf.ragged.constant(words), tf.ragged.constant(labels, tf.int64))
+    assert encoded["input_ids"].row_lengths().numpy()[0] > 512
+    windows = split_windows(encoded["input_ids"], encoded["word_starts"], 512, encoded["labels"])
+    assert windows.input_ids.row_lengths().numpy().max() <= 512
+    sentence_of_window = windows.sentence.numpy().tolist()
+    assert sentence_of_window[-1] == 1 and set(sentence_of_window[:-1]) == {0}
+    assert len(sentence_of_window) - 1 >= 2
+    body_lengths = windows.input_ids.row_lengths().numpy() - 2
+    assert body_lengths[:-1].sum() == encoded["input_ids"].row_lengths().numpy()[0] - 2
+    cls, sep = tokenizer.special_ids.cls, tokenizer.special_ids.sep
+    for row in windows.input_ids.to_list():
+        assert row[0] == cls and row[-1] == sep
+    # Every word's first piece is in exactly one window, with its own label.
+    word_labels = tf.gather(windows.labels.flat_values, windows.word_piece_index.flat_values)
+    assert word_labels.numpy().tolist() == [label for row in labels for label in row]
+    assert windows.word_piece_index.row_lengths().numpy().tolist() == [651, 2]
+    first_piece_ids = tf.gather(windows.input_ids.flat_values, windows.word_piece_index.flat_values)
+    whole = tf.gather(encoded["input_ids"].flat_values,
+                      encoded["word_starts"].flat_values
+                      + tf.repeat(encoded["input_ids"].row_starts(),
+                                  encoded["word_starts"].row_lengths()))
+    assert first_piece_ids.numpy().tolist() == whole.numpy().tolist()
+    # Windows are cut between words: each one starts on a word's first piece.
+    assert all(row[1] != IGNORED_LABEL for row in windows.labels.to_list())
