@@ -63,3 +63,21 @@ def resolve_checkpoint(name_or_path: str) -> Checkpoint:
         strip_accents=bool(lower_case if strip_accents is None else strip_accents),
         max_positions=int(model_config.get("max_position_embeddings", 512)),
     )
+
+
+def write_tiny_checkpoint(directory: str, vocab_source: str, layers: int = 2, hidden: int = 64,
+                          max_positions: int = 512) -> Checkpoint:
+    """A randomly initialized BERT of a few small layers (config + vocab, no weights),
+    sharing ``vocab_source``'s vocabulary and casing: fast enough for CI."""
+    source = resolve_checkpoint(vocab_source)
+    target = pathlib.Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    vocab = pathlib.Path(source.vocab_file).read_text(encoding="utf-8")
+    (target / "vocab.txt").write_text(vocab, encoding="utf-8")
+    (target / "tokenizer_config.json").write_text(json.dumps(
+        {"do_lower_case": source.lower_case, "strip_accents": source.strip_accents}))
+    (target / "config.json").write_text(json.dumps({
+        "model_type": "bert", "vocab_size": len(vocab.splitlines()), "hidden_size": hidden,
+        "num_hidden_layers": layers, "num_attention_heads": 2, "intermediate_size": 2 * hidden,
+        "max_position_embeddings": max_positions, "type_vocab_size": 2, "pad_token_id": 0}))
+    return resolve_checkpoint(str(target))

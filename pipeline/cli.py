@@ -7,26 +7,31 @@ import typing
 import warnings
 from typing import List, Optional
 
-from pipeline.config import PipelineConfig
+from pipeline.config import PROFILES, PipelineConfig, TrainingConfig, config_for_profile
 
 
-def _add_config_options(parser: argparse.ArgumentParser) -> None:
-    for field in dataclasses.fields(PipelineConfig):
+def _add_options(parser: argparse.ArgumentParser, config_class, group_title: str) -> None:
+    group = parser.add_argument_group(group_title)
+    defaults = config_class()
+    for field in dataclasses.fields(config_class):
+        field_type = typing.get_type_hints(config_class)[field.name]
+        if dataclasses.is_dataclass(field_type):
+            continue
         option = "--" + field.name.replace("_", "-")
-        help_text = field.metadata["help"]
-        field_type = typing.get_type_hints(PipelineConfig)[field.name]
+        default = getattr(defaults, field.name)
+        help_text = field.metadata["help"] + ("" if default is None else f" (default: {default})")
         if field_type is bool:
-            parser.add_argument(option, dest=field.name, action=argparse.BooleanOptionalAction,
-                                default=field.default, help=help_text)
+            group.add_argument(option, dest=field.name, action=argparse.BooleanOptionalAction,
+                               default=argparse.SUPPRESS, help=help_text)
         elif typing.get_origin(field_type) is list:
-            default = field.default_factory()
-            parser.add_argument(option.rstrip("s"), dest=field.name, action="append",
-                                metavar="ARG", help=f"{help_text} Repeatable, e.g. "
-                                f"{option.rstrip('s')}=--direct_num_workers=2; default: {default}.")
+            group.add_argument(option.rstrip("s"), dest=field.name, action="append",
+                               default=argparse.SUPPRESS, metavar="ARG",
+                               help=f"{help_text}. Repeatable, e.g. "
+                                    f"{option.rstrip('s')}=--direct_num_workers=2.")
         else:
-            required = field.default is None and field_type is str
-            parser.add_argument(option, dest=field.name, required=required, default=field.default,
-                                help=help_text if field.default is None else f"{help_text} (default: %(default)s)")
+            scalar = typing.get_args(field_type)[0] if typing.get_origin(field_type) else field_type
+            group.add_argument(option, dest=field.name, type=scalar, default=argparse.SUPPRESS,
+                               required=default is None and field_type is str, help=help_text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,16 +41,26 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser(
         "run", help="Run the pipeline locally (LocalDagRunner, Beam DirectRunner, SQLite MLMD).",
-        description="Run the pipeline locally (LocalDagRunner, Beam DirectRunner, SQLite MLMD).")
-    _add_config_options(run)
+        description="Run the pipeline locally (LocalDagRunner, Beam DirectRunner, SQLite MLMD). "
+                    "Defaults shown are the 'main' profile's.")
+    run.add_argument("--profile", choices=sorted(PROFILES), default="main",
+                     help="Named defaults: 'main' (offline MiniLM, full training) or 'quick' "
+                          "(tiny random BERT, 150 steps, threshold 0). Options override them.")
     run.add_argument("--verbose", action="store_true",
                      help="Show every log line of TFX and Beam, not only progress and warnings.")
+    _add_options(run, PipelineConfig, "pipeline")
+    _add_options(run, TrainingConfig, "training")
     return parser
 
 
 def config_from_args(args: argparse.Namespace) -> PipelineConfig:
-    values = {field.name: getattr(args, field.name) for field in dataclasses.fields(PipelineConfig)}
-    return PipelineConfig(**{name: value for name, value in values.items() if value is not None})
+    given = vars(args)
+    pipeline_names = {field.name for field in dataclasses.fields(PipelineConfig)}
+    training_names = {field.name for field in dataclasses.fields(TrainingConfig)}
+    return config_for_profile(
+        args.profile,
+        **{name: value for name, value in given.items() if name in pipeline_names},
+        training={name: value for name, value in given.items() if name in training_names})
 
 
 def main(argv: Optional[List[str]] = None) -> int:

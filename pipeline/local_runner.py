@@ -44,6 +44,10 @@ def run(config: PipelineConfig) -> None:
         data_dir=config.data_dir,
         schema_file=config.schema_file,
         checkpoint=resolve_checkpoint(config.checkpoint),
+        training=config.training,
+        f1_threshold=config.f1_threshold,
+        regression_tolerance=config.regression_tolerance,
+        serving_dir=str(pathlib.Path(config.serving_dir).resolve()),
         enable_cache=config.enable_cache,
         beam_pipeline_args=config.beam_pipeline_args,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(

@@ -7,15 +7,24 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import base_node
 
 from components.conll_example_gen.component import ConllExampleGen
+from components.ner_evaluator.component import NerEvaluator
+from components.trainer import run as trainer_run
 from components.validation_gate.component import ValidationGate
 from pipeline.checkpoint import Checkpoint
+from pipeline.config import TrainingConfig
 
 PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
+RUN_FN = "components.trainer.run.run_fn"
 
 
-def create_components(data_dir: str, schema_file: str, checkpoint: Checkpoint
+def create_components(data_dir: str, schema_file: str, checkpoint: Checkpoint,
+                      training: Optional[TrainingConfig] = None, f1_threshold: float = 0.0,
+                      regression_tolerance: float = 0.0, serving_dir: Optional[str] = None
                       ) -> List[base_node.BaseNode]:
-    """Ingestion, data validation (a run stops at the gate on any anomaly), Transform."""
+    """Ingestion, validation and Transform; with ``training``, also Trainer, Evaluator, Pusher.
+
+    A run stops at the ValidationGate on any data anomaly, before Transform.
+    """
     example_gen = ConllExampleGen(data_dir=data_dir)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_file)
@@ -32,18 +41,48 @@ def create_components(data_dir: str, schema_file: str, checkpoint: Checkpoint
         # minutes on the full data set and nothing a reader would look at.
         disable_statistics=True)
     transform.add_upstream_node(validation_gate)
-    return [example_gen, statistics_gen, schema_gen, example_validator, validation_gate,
-            transform]
+    components = [example_gen, statistics_gen, schema_gen, example_validator, validation_gate,
+                  transform]
+    if training is None:
+        return components
+
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        custom_config={trainer_run.TRAINING: dataclasses.asdict(training),
+                       trainer_run.CHECKPOINT: dataclasses.asdict(checkpoint)})
+    latest_blessed_model = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = NerEvaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        model_run=trainer.outputs["model_run"],
+        baseline_model=latest_blessed_model.outputs["model"],
+        f1_threshold=f1_threshold,
+        regression_tolerance=regression_tolerance)
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)))
+    return components + [trainer, latest_blessed_model, evaluator, pusher]
 
 
 def create_pipeline(pipeline_name: str, pipeline_root: str, data_dir: str, schema_file: str,
-                    checkpoint: Checkpoint, enable_cache: bool, beam_pipeline_args: List[str],
+                    checkpoint: Checkpoint, training: TrainingConfig, f1_threshold: float,
+                    regression_tolerance: float, serving_dir: str, enable_cache: bool,
+                    beam_pipeline_args: List[str],
                     metadata_connection_config: Optional[object] = None) -> tfx.dsl.Pipeline:
-    """Builds the pipeline from explicit arguments only (no environment reads)."""
+    """Builds the whole pipeline from explicit arguments only (no environment reads)."""
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
-        components=create_components(data_dir, schema_file, checkpoint),
+        components=create_components(data_dir, schema_file, checkpoint, training, f1_threshold,
+                                     regression_tolerance, serving_dir),
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args,

@@ -1,0 +1,108 @@
+"""NerEvaluator: entity-level evaluation and blessing of the trained model.
+
+A custom component rather than the standard Evaluator: TFMA computes metrics
+per example from fixed-shape predictions, while conlleval-style entity F1
+needs whole tag sequences per sentence; a TFMA metric could approximate it
+but not reproduce seqeval exactly. This component still emits the standard
+artifacts: a ModelEvaluation (metrics, report, predictions; linked to the
+model in MLMD by lineage) and a ModelBlessing carrying the custom properties
+that the standard Pusher and LatestBlessedModelStrategy read.
+"""
+
+import json
+import os
+
+import tensorflow as tf
+from absl import logging
+from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import artifact_utils
+from tfx.types.standard_artifacts import Examples, Model, ModelBlessing, ModelEvaluation, ModelRun
+from tfx.utils import path_utils
+
+from components.ner_evaluator import metrics, report
+from components.ner_evaluator.predictions import predict_split
+from pipeline import features
+
+METRICS_FILE = "metrics.json"
+REPORT_FILE = "report.md"
+EVALUATED_SPLITS = (features.EVAL_SPLIT, features.TEST_SPLIT)
+
+
+def _write(path: str, content: str) -> None:
+    with tf.io.gfile.GFile(path, "w") as handle:
+        handle.write(content)
+
+
+def evaluate_split(model_dir: str, examples: Examples, split: str):
+    predictions = predict_split(model_dir, artifact_utils.get_split_uri([examples], split))
+    return predictions, {
+        **metrics.token_metrics(predictions.gold, predictions.predicted,
+                                predictions.gold_probabilities),
+        "entities": metrics.entity_scores(predictions.gold, predictions.predicted),
+        "confusion": metrics.entity_confusion(predictions.gold, predictions.predicted),
+    }
+
+
+def _baseline_test_f1(baseline: Model, examples: Examples) -> float:
+    predictions = predict_split(path_utils.serving_model_path(baseline.uri),
+                                artifact_utils.get_split_uri([examples], features.TEST_SPLIT))
+    return metrics.entity_scores(predictions.gold, predictions.predicted)["micro"]["f1"]
+
+
+@component
+def NerEvaluator(
+        examples: InputArtifact[Examples],
+        model: InputArtifact[Model],
+        model_run: InputArtifact[ModelRun],
+        evaluation: OutputArtifact[ModelEvaluation],
+        blessing: OutputArtifact[ModelBlessing],
+        f1_threshold: Parameter[float],
+        regression_tolerance: Parameter[float],
+        baseline_model: InputArtifact[Model] = None,
+) -> None:
+    """Scores eval and test, writes report and predictions, blesses or not."""
+    model_dir = path_utils.serving_model_path(model.uri)
+    results = {"splits": {}}
+    for split in EVALUATED_SPLITS:
+        predictions, split_metrics = evaluate_split(model_dir, examples, split)
+        results["splits"][split] = split_metrics
+        _write(os.path.join(evaluation.uri, f"predictions-{split}.conll"),
+               report.conll_predictions(predictions.tokens, predictions.gold, predictions.predicted))
+        logging.info("%s: %s", split, {k: v for k, v in split_metrics.items() if k != "confusion"})
+
+    baseline_f1 = None
+    if baseline_model is not None and baseline_model.id != model.id:
+        baseline_f1 = _baseline_test_f1(baseline_model, examples)
+        results["baseline"] = {"model_uri": baseline_model.uri, "test_entity_f1": baseline_f1}
+    test_f1 = results["splits"][features.TEST_SPLIT]["entities"]["micro"]["f1"]
+    blessed, reason = metrics.blessing_decision(test_f1, f1_threshold, baseline_f1,
+                                                regression_tolerance)
+    results["blessing"] = {"blessed": blessed, "reason": reason, "f1_threshold": f1_threshold,
+                           "regression_tolerance": regression_tolerance}
+    logging.info("%s: %s", "Blessed" if blessed else "Not blessed", reason)
+
+    curves = []
+    for name in ("loss.png", "accuracy.png"):
+        source = os.path.join(model_run.uri, name)
+        if tf.io.gfile.exists(source):
+            tf.io.gfile.copy(source, os.path.join(evaluation.uri, name), overwrite=True)
+            curves.append(name)
+    _write(os.path.join(evaluation.uri, METRICS_FILE), json.dumps(results, indent=2))
+    _write(os.path.join(evaluation.uri, REPORT_FILE),
+           report.markdown_report(results, blessed, reason, curves))
+    for split, split_metrics in results["splits"].items():
+        micro = split_metrics["entities"]["micro"]
+        for key in ("precision", "recall", "f1"):
+            evaluation.set_float_custom_property(f"{split}_entity_{key}", micro[key])
+        evaluation.set_float_custom_property(f"{split}_loss", split_metrics["loss"])
+        evaluation.set_float_custom_property(f"{split}_accuracy", split_metrics["accuracy"])
+
+    _write(os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "")
+    blessing.set_int_custom_property("blessed", int(blessed))
+    blessing.set_string_custom_property("blessing_reason", reason)
+    blessing.set_string_custom_property("current_model", model.uri)
+    blessing.set_int_custom_property("current_model_id", model.id)
+    if baseline_f1 is not None:
+        blessing.set_string_custom_property("baseline_model", baseline_model.uri)
+        blessing.set_int_custom_property("baseline_model_id", baseline_model.id)

@@ -1,0 +1,74 @@
+"""Word-level NER metrics: loss, accuracy, and entity scores from seqeval.
+
+Entity precision/recall/F1 are seqeval's default (conlleval-compatible)
+scoring, called directly, so the numbers are seqeval's by construction.
+"""
+
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from seqeval.metrics import classification_report
+from seqeval.metrics.sequence_labeling import get_entities
+
+from pipeline import features
+
+MISSED = "(missed)"      # a gold entity with no predicted span
+SPURIOUS = "(spurious)"  # a predicted span with no gold entity
+
+
+def entity_scores(gold: List[List[str]], predicted: List[List[str]]) -> Dict[str, Dict[str, float]]:
+    """Per type and micro average: precision, recall, f1, support."""
+    report = classification_report(gold, predicted, output_dict=True, zero_division=0)
+    scores = {kind: {key: float(report.get(kind, {}).get(key, 0.0))
+                     for key in ("precision", "recall", "f1-score", "support")}
+              for kind in features.ENTITY_TYPES + ("micro avg",)}
+    for values in scores.values():
+        values["f1"] = values.pop("f1-score")
+        values["support"] = int(values["support"])
+    scores["micro"] = scores.pop("micro avg")
+    return scores
+
+
+def token_metrics(gold: List[List[str]], predicted: List[List[str]],
+                  gold_probabilities: Sequence[float]) -> Dict[str, float]:
+    """Mean cross-entropy of the gold tags and accuracy, over words (padding never counts)."""
+    pairs = [(g, p) for gold_row, predicted_row in zip(gold, predicted)
+             for g, p in zip(gold_row, predicted_row)]
+    words = max(len(pairs), 1)
+    loss = -sum(math.log(max(probability, 1e-12)) for probability in gold_probabilities) / words
+    return {"loss": loss, "accuracy": sum(g == p for g, p in pairs) / words, "words": len(pairs)}
+
+
+def entity_confusion(gold: List[List[str]], predicted: List[List[str]]
+                     ) -> Dict[str, Dict[str, int]]:
+    """Counts of (gold type, predicted type) over entity spans.
+
+    Spans are matched on their exact word extent; an unmatched gold span
+    counts as predicted MISSED, an unmatched predicted span as gold SPURIOUS.
+    """
+    rows = list(features.ENTITY_TYPES) + [SPURIOUS]
+    columns = list(features.ENTITY_TYPES) + [MISSED]
+    matrix = {row: {column: 0 for column in columns} for row in rows}
+    for gold_row, predicted_row in zip(gold, predicted):
+        gold_spans = {(start, end): kind for kind, start, end in get_entities(gold_row)}
+        predicted_spans = {(start, end): kind for kind, start, end in get_entities(predicted_row)}
+        for span, kind in gold_spans.items():
+            matrix[kind][predicted_spans.get(span, MISSED)] += 1
+        for span, kind in predicted_spans.items():
+            if span not in gold_spans:
+                matrix[SPURIOUS][kind] += 1
+    return matrix
+
+
+def blessing_decision(test_f1: float, threshold: float, baseline_f1: Optional[float],
+                      tolerance: float) -> Tuple[bool, str]:
+    """Blessed if test F1 reaches the threshold and, when a blessed baseline
+    exists, is not more than ``tolerance`` below the baseline's test F1."""
+    if test_f1 < threshold:
+        return False, f"test entity F1 {test_f1:.4f} is below the threshold {threshold:.4f}"
+    if baseline_f1 is not None and test_f1 < baseline_f1 - tolerance:
+        return False, (f"test entity F1 {test_f1:.4f} is more than {tolerance:.4f} below the "
+                       f"latest blessed model's {baseline_f1:.4f}")
+    baseline = ("no blessed baseline yet" if baseline_f1 is None else
+                f"latest blessed model {baseline_f1:.4f}, tolerance {tolerance:.4f}")
+    return True, f"test entity F1 {test_f1:.4f} >= threshold {threshold:.4f} ({baseline})"

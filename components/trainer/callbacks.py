@@ -1,0 +1,84 @@
+"""Per-epoch validation with entity F1, best-epoch selection, early stopping, NaN guard."""
+
+from typing import Dict, List, Tuple
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+from absl import logging
+from seqeval.metrics import f1_score
+
+from components.trainer.losses import masked_loss
+from components.transform.tokenization import IGNORED_LABEL
+from pipeline import features
+
+
+def window_tags(logits: np.ndarray, labels: np.ndarray) -> Tuple[List[List[str]], List[List[str]]]:
+    """Gold and predicted tag sequences of each window, over labelled positions."""
+    gold, predicted = [], []
+    for row_logits, row_labels in zip(logits, labels):
+        keep = row_labels != IGNORED_LABEL
+        gold.append([features.LABELS[i] for i in row_labels[keep]])
+        predicted.append([features.LABELS[i] for i in row_logits[keep].argmax(-1)])
+    return gold, predicted
+
+
+class EpochValidation(tf_keras.callbacks.Callback):
+    """Scores the eval split after every epoch, keeps the best weights, stops early.
+
+    One pass gives masked loss, masked accuracy and conlleval-style entity F1
+    (seqeval, each window a sequence). Results go into the epoch's logs (so
+    TensorBoard and the history see them) as eval_loss, eval_accuracy, eval_entity_f1.
+    """
+
+    def __init__(self, eval_batches: tf.data.Dataset, patience: int):
+        super().__init__()
+        self.eval_batches = eval_batches
+        self.patience = patience
+        self.best_f1, self.best_epoch, self.best_weights = -1.0, -1, None
+        self.history: List[Dict[str, float]] = []
+
+    def evaluate(self) -> Dict[str, float]:
+        losses, weights, correct, gold, predicted = [], [], 0, [], []
+        predict = tf.function(lambda inputs: self.model(inputs, training=False),
+                              reduce_retracing=True)
+        for inputs, labels in self.eval_batches:
+            logits = predict(inputs)
+            labelled = int(tf.reduce_sum(tf.cast(labels != IGNORED_LABEL, tf.int32)))
+            losses.append(float(masked_loss(labels, logits)) * labelled)
+            weights.append(labelled)
+            batch_gold, batch_predicted = window_tags(logits.numpy(), labels.numpy())
+            correct += sum(g == p for gs, ps in zip(batch_gold, batch_predicted)
+                           for g, p in zip(gs, ps))
+            gold += batch_gold
+            predicted += batch_predicted
+        total = max(sum(weights), 1)
+        return {"eval_loss": sum(losses) / total, "eval_accuracy": correct / total,
+                "eval_entity_f1": float(f1_score(gold, predicted))}
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs.update(self.evaluate())
+        self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
+        logging.info("Epoch %d: %s", epoch + 1, self.history[-1])
+        if logs["eval_entity_f1"] > self.best_f1:
+            self.best_f1, self.best_epoch = logs["eval_entity_f1"], epoch + 1
+            self.best_weights = self.model.get_weights()
+        elif epoch + 1 - self.best_epoch >= self.patience:
+            logging.info("Eval entity F1 has not improved for %d epochs: stopping", self.patience)
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            logging.info("Keeping epoch %d (eval entity F1 %.4f)", self.best_epoch, self.best_f1)
+            self.model.set_weights(self.best_weights)
+
+
+class RaiseOnNaN(tf_keras.callbacks.Callback):
+    """Stops training with an error (not silently, like TerminateOnNaN) on a NaN loss."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            raise FloatingPointError(f"Training loss became {loss} at batch {batch}; lower the "
+                                     "learning rate or check the data")
