@@ -3,14 +3,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= ../shared/data/conll2003
 PIPELINE_ROOT ?= pipeline_root
+SERVING_DIR ?= serving_model
 
 MODELS := models/all-MiniLM-L6-v2
+TINY := models/tiny-bert
 
-.PHONY: setup models run test test-all clean
+.PHONY: setup models run quick test test-all clean
 
-setup: $(VENV)/.installed $(MODELS)/vocab.txt
+setup: $(VENV)/.installed models
 
-models: $(MODELS)/vocab.txt
+models: $(MODELS)/vocab.txt $(TINY)/config.json
 
 $(VENV)/.installed: setup.py constraints.txt scripts/find-python310
 	test -x $(BIN)/python || "$$(scripts/find-python310)" -m venv $(VENV)
@@ -23,8 +25,15 @@ $(VENV)/.installed: setup.py constraints.txt scripts/find-python310
 $(MODELS)/vocab.txt: scripts/fetch_minilm.py | $(VENV)/.installed
 	$(BIN)/python scripts/fetch_minilm.py $(MODELS)
 
+# A 2-layer random BERT with MiniLM's vocabulary, for the quick profile.
+$(TINY)/config.json: $(MODELS)/vocab.txt
+	$(BIN)/python -c "from pipeline.checkpoint import write_tiny_checkpoint as w; w('$(TINY)', '$(MODELS)')"
+
 run: setup
-	$(BIN)/ner-pipeline run --data-dir $(DATA_DIR) --pipeline-root $(PIPELINE_ROOT)
+	$(BIN)/ner-pipeline run --data-dir $(DATA_DIR) --pipeline-root $(PIPELINE_ROOT) --serving-dir $(SERVING_DIR)
+
+quick: setup
+	$(BIN)/ner-pipeline run --profile quick --data-dir $(DATA_DIR) --pipeline-root $(PIPELINE_ROOT)-quick --serving-dir $(SERVING_DIR)-quick
 
 test: setup
 	$(BIN)/python -m pytest
@@ -33,4 +42,4 @@ test-all: setup
 	$(BIN)/python -m pytest -m "slow or not slow"
 
 clean:
-	rm -rf $(VENV) $(PIPELINE_ROOT) models *.egg-info
+	rm -rf $(VENV) $(PIPELINE_ROOT) $(PIPELINE_ROOT)-quick $(SERVING_DIR) $(SERVING_DIR)-quick models *.egg-info

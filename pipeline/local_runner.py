@@ -16,13 +16,15 @@ _NOISE = re.compile(r"^ArtifactQuery\.property_predicate is not supported")
 
 
 class ProgressFilter(logging.Filter):
-    """Lets through warnings, errors and TFX's per-component start/finish lines."""
+    """Lets through warnings, errors, TFX's per-component start/finish lines and
+    the project's own progress lines (loggers under "ner_pipeline")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if _NOISE.match(message):
             return False
-        return record.levelno >= logging.WARNING or bool(_PROGRESS.match(message))
+        return (record.levelno >= logging.WARNING or record.name.startswith("ner_pipeline")
+                or bool(_PROGRESS.match(message)))
 
 
 def configure_logging(verbose: bool) -> None:

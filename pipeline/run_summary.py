@@ -18,6 +18,12 @@ _STATES = {
     metadata_store_pb2.Execution.FAILED: "FAILED",
     metadata_store_pb2.Execution.RUNNING: "running",
 }
+
+
+def execution_state(execution: metadata_store_pb2.Execution) -> str:
+    return _STATES.get(execution.last_known_state, "unknown")
+
+
 _COUNTS = ("sentences", "tokens", "entities", "iob1_tags_rewritten")
 
 
@@ -59,7 +65,7 @@ def summarize(metadata_path: str, pipeline_name: str) -> str:
     executions = latest_run_executions(store, pipeline_name)
     lines = ["Components:"]
     for node_id, execution in sorted(executions.items(), key=lambda item: item[1].id):
-        lines.append(f"  {node_id:<20} {_STATES.get(execution.last_known_state, 'unknown')}")
+        lines.append(f"  {node_id:<30} {execution_state(execution)}")
     example_gen = executions.get("ConllExampleGen")
     if example_gen is not None:
         examples = output_artifacts(store, example_gen)["examples"]
@@ -68,4 +74,24 @@ def summarize(metadata_path: str, pipeline_name: str) -> str:
         for split in (features.TRAIN_SPLIT, features.EVAL_SPLIT, features.TEST_SPLIT):
             counts = [examples.custom_properties[f"{split}_{key}"].int_value for key in _COUNTS]
             lines.append("  " + "".join(f"{value:>22}" for value in [split] + counts))
+    evaluator = executions.get("NerEvaluator")
+    if evaluator is not None:
+        outputs = output_artifacts(store, evaluator)
+        evaluation, blessing = outputs["evaluation"], outputs["blessing"]
+        for split in (features.EVAL_SPLIT, features.TEST_SPLIT):
+            values = {key: evaluation.custom_properties[f"{split}_{key}"].double_value
+                      for key in ("entity_precision", "entity_recall", "entity_f1", "accuracy",
+                                  "loss")}
+            lines.append(f"Evaluation {split}: " + ", ".join(
+                f"{key.replace('_', ' ')} {value:.4f}" for key, value in values.items()))
+        verdict = "BLESSED" if blessing.custom_properties["blessed"].int_value else "NOT BLESSED"
+        lines.append(f"{verdict}: {blessing.custom_properties['blessing_reason'].string_value}")
+        lines.append(f"Report: {evaluation.uri}/report.md")
+    pusher = executions.get("Pusher")
+    if pusher is not None:
+        pushed = output_artifacts(store, pusher)["pushed_model"].custom_properties
+        if pushed["pushed"].int_value:
+            lines.append(f"Pushed: {pushed['pushed_destination'].string_value}")
+        else:
+            lines.append("Not pushed: the model was not blessed; the serving directory is unchanged")
     return "\n".join(lines)

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from pipeline import cli
-from pipeline.config import PipelineConfig
+from pipeline.config import PipelineConfig, TrainingConfig
 from pipeline.errors import data_error_message
 from components.conll_example_gen.conll_format import ConllFormatError
 from tests.conftest import TINY_EVAL, TINY_TEST, write_conll_dir
@@ -14,19 +14,31 @@ from tests.conftest import TINY_EVAL, TINY_TEST, write_conll_dir
 def test_every_config_field_is_an_option_with_help():
     run_parser = cli.build_parser()._subparsers._group_actions[0].choices["run"]
     options = {action.dest: action for action in run_parser._actions}
-    for field in dataclasses.fields(PipelineConfig):
-        assert options[field.name].help, field.name
+    for config_class in (PipelineConfig, TrainingConfig):
+        for field in dataclasses.fields(config_class):
+            if field.name != "training":
+                assert options[field.name].help, field.name
 
 
 def test_arguments_become_config():
     args = cli.build_parser().parse_args([
         "run", "--data-dir", "d", "--pipeline-root", "r", "--no-enable-cache",
-        "--beam-pipeline-arg=--direct_num_workers=2", "--beam-pipeline-arg=--runner=DirectRunner"])
+        "--beam-pipeline-arg=--direct_num_workers=2", "--beam-pipeline-arg=--runner=DirectRunner",
+        "--epochs", "5", "--batch-size", "8", "--learning-rate", "1e-6", "--jit-compile"])
     config = cli.config_from_args(args)
-    assert config == PipelineConfig(data_dir="d", pipeline_root="r", enable_cache=False,
-                                    beam_pipeline_args=["--direct_num_workers=2",
-                                                        "--runner=DirectRunner"])
+    assert config == PipelineConfig(
+        data_dir="d", pipeline_root="r", enable_cache=False,
+        beam_pipeline_args=["--direct_num_workers=2", "--runner=DirectRunner"],
+        training=TrainingConfig(epochs=5, batch_size=8, learning_rate=1e-6, jit_compile=True))
     assert config.resolved_metadata_path == "r/metadata.sqlite"
+
+
+def test_profile_sets_defaults_and_options_override_them():
+    args = cli.build_parser().parse_args(
+        ["run", "--profile", "quick", "--data-dir", "d", "--max-steps", "7"])
+    config = cli.config_from_args(args)
+    assert config.checkpoint.endswith("tiny-bert") and config.f1_threshold == 0.0
+    assert config.training.max_steps == 7 and config.training.epochs == 1
 
 
 def test_data_dir_is_required(capsys):

@@ -1,6 +1,10 @@
-"""The local pipeline end to end (LocalDagRunner, DirectRunner, SQLite MLMD)."""
+"""The whole pipeline end to end on the quick profile (LocalDagRunner, DirectRunner,
+SQLite MLMD): full CoNLL-2003 through ingestion, validation and Transform, a
+tiny random BERT trained for a few steps, evaluation, blessing and push."""
 
+import dataclasses
 import os
+import pathlib
 
 import pytest
 import tensorflow as tf
@@ -10,7 +14,7 @@ from transformers import BertTokenizerFast
 from components.transform.graph_ops import SERVING_SAFE_OPS, non_core_ops
 from components.validation_gate.component import DataAnomaliesError
 from pipeline import features, local_runner, run_summary
-from pipeline.config import PipelineConfig
+from pipeline.config import config_for_profile
 from tests.conftest import TINY_EVAL, TINY_TEST, write_conll_dir
 
 EXPECTED_COUNTS = {"train": ["14041", "203621", "23499", "0"],
@@ -28,30 +32,54 @@ def split_records(artifact, split):
     return tf.data.TFRecordDataset(files, compression_type="GZIP")
 
 
+ALL_NODES = ("ConllExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator",
+             "ValidationGate", "Transform", "Trainer", "latest_blessed_model_resolver",
+             "NerEvaluator", "Pusher")
+
+
+def states(executions, include_resolver=True):
+    """Node -> ran/cached. The resolver node only looks artifacts up and is never cached."""
+    return {node: run_summary.execution_state(e) for node, e in executions.items()
+            if include_resolver or node != "latest_blessed_model_resolver"}
+
+
+def serving_versions(config):
+    root = pathlib.Path(config.serving_dir)
+    return {path.name: path.stat().st_mtime_ns for path in root.iterdir()} if root.exists() else {}
+
+
 @pytest.fixture(scope="module")
-def full_run(shared_conll_dir, minilm_dir, tmp_path_factory):
+def full_run(shared_conll_dir, tiny_checkpoint, tmp_path_factory):
     root = tmp_path_factory.mktemp("full")
-    config = PipelineConfig(data_dir=str(shared_conll_dir), pipeline_root=str(root / "root"),
-                            checkpoint=str(minilm_dir))
+    config = config_for_profile("quick", data_dir=str(shared_conll_dir),
+                                pipeline_root=str(root / "root"),
+                                serving_dir=str(root / "serving"),
+                                checkpoint=str(tiny_checkpoint))
     local_runner.run(config)
     return config
 
 
-def test_every_component_ran_and_counts_match(full_run):
+def test_every_component_ran_once_and_counts_match(full_run):
     store, executions = latest_executions(full_run)
-    assert {node: run_summary._STATES[e.last_known_state] for node, e in executions.items()} == {
-        node: "ran" for node in ("ConllExampleGen", "ImportSchemaGen", "StatisticsGen",
-                                 "ExampleValidator", "ValidationGate", "Transform")}
+    assert states(executions) == {node: "ran" for node in ALL_NODES}
+    for node in ALL_NODES:
+        context = store.get_context_by_type_and_name("node", f"{full_run.pipeline_name}.{node}")
+        assert len(store.get_executions_by_context(context.id)) == 1, node
+    examples = run_summary.output_artifacts(store, executions["ConllExampleGen"])["examples"]
+    for split, counts in EXPECTED_COUNTS.items():
+        recorded = [examples.custom_properties[f"{split}_{key}"].int_value
+                    for key in ("sentences", "tokens", "entities", "iob1_tags_rewritten")]
+        assert recorded == [int(count) for count in counts], split
     summary = run_summary.summarize(full_run.resolved_metadata_path, full_run.pipeline_name)
-    rows = {line.split()[0]: line.split()[1:] for line in summary.splitlines()[-3:]}
-    assert rows == EXPECTED_COUNTS
+    for split, counts in EXPECTED_COUNTS.items():
+        assert any(line.split() == [split] + counts for line in summary.splitlines()), split
 
     transformed = run_summary.output_artifacts(store, executions["Transform"])["transformed_examples"]
     for split, counts in EXPECTED_COUNTS.items():
         assert sum(1 for _ in split_records(transformed, split)) == int(counts[0])
 
 
-def test_transform_graph_matches_hf_on_valid_and_is_serving_safe(full_run, minilm_dir):
+def test_transform_graph_matches_hf_on_valid_and_is_serving_safe(full_run, tiny_checkpoint):
     store, executions = latest_executions(full_run)
     outputs = run_summary.output_artifacts(store, executions["Transform"])
     transform_fn_dir = os.path.join(outputs["transform_graph"].uri, "transform_fn")
@@ -62,7 +90,7 @@ def test_transform_graph_matches_hf_on_valid_and_is_serving_safe(full_run, minil
     transform_output = tft.TFTransformOutput(outputs["transform_graph"].uri)
     layer = transform_output.transform_features_layer()
     raw_spec = {features.TOKENS: tf.io.VarLenFeature(tf.string)}
-    hf = BertTokenizerFast(str(minilm_dir / "vocab.txt"), do_lower_case=True)
+    hf = BertTokenizerFast(str(tiny_checkpoint / "vocab.txt"), do_lower_case=True)
     compared = 0
     for batch in split_records(examples, "eval").batch(512):
         transformed = layer(tf.io.parse_example(batch, raw_spec))
@@ -74,19 +102,59 @@ def test_transform_graph_matches_hf_on_valid_and_is_serving_safe(full_run, minil
     assert compared == 3250
 
 
-def test_second_run_is_served_from_cache(full_run):
+def test_blessed_model_is_pushed_and_serves_raw_sentences(full_run):
+    (version,) = serving_versions(full_run)
+    model = tf.saved_model.load(str(pathlib.Path(full_run.serving_dir) / version))
+    outputs = model.signatures["serving_default"](sentences=tf.constant(
+        ["EU rejects German call to boycott British lamb .", "Peter Blackburn"]))
+    assert outputs["word_count"].numpy().tolist() == [9, 2]
+    for key in ("words", "tags", "scores", "word_starts", "word_ends"):
+        assert outputs[key].shape == (2, 9), key
+    assert outputs["words"].numpy()[1].tolist() == [b"Peter", b"Blackburn"] + [b""] * 7
+    assert outputs["word_starts"].numpy()[0, :3].tolist() == [0, 3, 11]
+    assert outputs["entity_count"].shape == (2,)
+    entities = int(outputs["entity_count"].numpy().max())
+    for key in ("entity_types", "entity_texts", "entity_starts", "entity_ends", "entity_scores"):
+        assert outputs[key].shape == (2, entities), key
+    assert set(model.signatures) == {"serving_default", "serve_examples"}
+
+
+def test_reruns_come_from_cache_and_push_once(full_run):
+    before = serving_versions(full_run)
     local_runner.run(full_run)
     _, executions = latest_executions(full_run)
-    states = {node: run_summary._STATES[e.last_known_state] for node, e in executions.items()}
-    assert states.pop("ValidationGate") in ("cached", "ran")
-    assert set(states.values()) == {"cached"}
+    second = states(executions, include_resolver=False)
+    # The first run blessed the model, which is now the Evaluator's baseline: a new
+    # input, so the Evaluator (and the Pusher after it) run once more.
+    assert {second.pop("NerEvaluator"), second.pop("Pusher")} == {"ran"}
+    assert set(second.values()) == {"cached"}
+    assert serving_versions(full_run) == before
+
+    local_runner.run(full_run)
+    _, executions = latest_executions(full_run)
+    assert set(states(executions, include_resolver=False).values()) == {"cached"}
 
 
-def test_unknown_tag_stops_the_run_naming_tag_and_file(tmp_path, minilm_dir):
+def test_unreachable_threshold_leaves_serving_dir_untouched(full_run):
+    before = serving_versions(full_run)
+    strict = dataclasses.replace(full_run, f1_threshold=1.01)
+    local_runner.run(strict)
+    store, executions = latest_executions(strict)
+    assert states(executions)["NerEvaluator"] == "ran"
+    blessing = run_summary.output_artifacts(store, executions["NerEvaluator"])["blessing"]
+    assert blessing.custom_properties["blessed"].int_value == 0
+    assert serving_versions(full_run) == before
+    summary = run_summary.summarize(strict.resolved_metadata_path, strict.pipeline_name)
+    assert "NOT BLESSED: test entity F1" in summary and "Not pushed" in summary
+
+
+def test_unknown_tag_stops_the_run_naming_tag_and_file(tmp_path, tiny_checkpoint):
     data_dir = write_conll_dir(tmp_path / "conll", {
         "train.txt": "Monday B-DATE\nEU B-ORG\n", "valid.txt": TINY_EVAL, "test.txt": TINY_TEST})
-    config = PipelineConfig(data_dir=str(data_dir), pipeline_root=str(tmp_path / "root"),
-                            checkpoint=str(minilm_dir))
+    config = config_for_profile("quick", data_dir=str(data_dir),
+                                pipeline_root=str(tmp_path / "root"),
+                                serving_dir=str(tmp_path / "serving"),
+                                checkpoint=str(tiny_checkpoint))
     with pytest.raises(DataAnomaliesError) as caught:
         local_runner.run(config)
     message = str(caught.value)
@@ -94,4 +162,4 @@ def test_unknown_tag_stops_the_run_naming_tag_and_file(tmp_path, minilm_dir):
     assert str(data_dir / "train.txt") in message
     assert "ner_tags" in message
     _, executions = latest_executions(config)
-    assert "Transform" not in executions
+    assert "Transform" not in executions and "Trainer" not in executions

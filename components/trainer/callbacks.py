@@ -1,16 +1,21 @@
-"""Per-epoch validation with entity F1, best-epoch selection, early stopping, NaN guard."""
+"""Training callbacks: per-epoch validation with entity F1, best-epoch selection,
+early stopping, progress lines and a NaN guard."""
 
+import logging
+import time
 from typing import Dict, List, Tuple
 
 import numpy as np
 import tensorflow as tf
 import tf_keras
-from absl import logging
 from seqeval.metrics import f1_score
 
 from components.trainer.losses import masked_loss
 from components.transform.tokenization import IGNORED_LABEL
 from pipeline import features
+
+# Progress lines the CLI shows even without --verbose (see pipeline/local_runner.py).
+PROGRESS = logging.getLogger("ner_pipeline.progress")
 
 
 def window_tags(logits: np.ndarray, labels: np.ndarray) -> Tuple[List[List[str]], List[List[str]]]:
@@ -41,7 +46,7 @@ class EpochValidation(tf_keras.callbacks.Callback):
     def evaluate(self) -> Dict[str, float]:
         losses, weights, correct, gold, predicted = [], [], 0, [], []
         predict = tf.function(lambda inputs: self.model(inputs, training=False),
-                              reduce_retracing=True)
+                              reduce_retracing=True, autograph=False)
         for inputs, labels in self.eval_batches:
             logits = predict(inputs)
             labelled = int(tf.reduce_sum(tf.cast(labels != IGNORED_LABEL, tf.int32)))
@@ -60,18 +65,41 @@ class EpochValidation(tf_keras.callbacks.Callback):
         logs = logs if logs is not None else {}
         logs.update(self.evaluate())
         self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
-        logging.info("Epoch %d: %s", epoch + 1, self.history[-1])
+        PROGRESS.info("Epoch %d: %s", epoch + 1, ", ".join(
+            f"{key} {value:.4f}" for key, value in self.history[-1].items() if key != "epoch"))
         if logs["eval_entity_f1"] > self.best_f1:
             self.best_f1, self.best_epoch = logs["eval_entity_f1"], epoch + 1
             self.best_weights = self.model.get_weights()
         elif epoch + 1 - self.best_epoch >= self.patience:
-            logging.info("Eval entity F1 has not improved for %d epochs: stopping", self.patience)
+            PROGRESS.info("Eval entity F1 has not improved for %d epochs: stopping", self.patience)
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
-            logging.info("Keeping epoch %d (eval entity F1 %.4f)", self.best_epoch, self.best_f1)
+            PROGRESS.info("Keeping epoch %d (eval entity F1 %.4f)", self.best_epoch, self.best_f1)
             self.model.set_weights(self.best_weights)
+
+
+class ProgressLog(tf_keras.callbacks.Callback):
+    """Logs step, loss and time left every ``every`` steps (fit's own output is per epoch)."""
+
+    def __init__(self, total_steps: int, every: int = 50):
+        super().__init__()
+        self.total_steps, self.every = total_steps, every
+        self.step, self.started = 0, None
+
+    def on_train_begin(self, logs=None):
+        self.started = time.monotonic()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step % self.every and self.step != self.total_steps:
+            return
+        elapsed = time.monotonic() - self.started
+        left = elapsed / self.step * (self.total_steps - self.step)
+        PROGRESS.info("Training step %d/%d: loss %.4f, %.0f s elapsed, about %.0f s left",
+                      self.step, self.total_steps, (logs or {}).get("loss", float("nan")),
+                      elapsed, left)
 
 
 class RaiseOnNaN(tf_keras.callbacks.Callback):

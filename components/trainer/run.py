@@ -15,7 +15,7 @@ from absl import logging
 from transformers import create_optimizer
 
 from components.trainer import dataset, export
-from components.trainer.callbacks import EpochValidation, RaiseOnNaN
+from components.trainer.callbacks import EpochValidation, ProgressLog, RaiseOnNaN
 from components.trainer.losses import MaskedAccuracy, masked_loss
 from components.trainer.model import TokenClassifier, load_token_classifier
 from components.trainer.plots import save_curves
@@ -68,9 +68,9 @@ def run_fn(fn_args) -> None:
                        metrics=[MaskedAccuracy()], jit_compile=hp.jit_compile)
     validation = EpochValidation(eval_batches, hp.early_stopping_patience)
     classifier.fit(train.repeat(), epochs=epochs, steps_per_epoch=min(steps_per_epoch, total_steps),
-                   callbacks=[RaiseOnNaN(), validation,
+                   callbacks=[RaiseOnNaN(), ProgressLog(total_steps), validation,
                               tf_keras.callbacks.TensorBoard(fn_args.model_run_dir)],
-                   verbose=2)
+                   verbose=0)
 
     tf.io.gfile.makedirs(fn_args.model_run_dir)
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "history.json"), "w") as handle:
