@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Show every log line of TFX and Beam, not only progress and warnings.")
     _add_options(run, PipelineConfig, "pipeline")
     _add_options(run, TrainingConfig, "training")
+    run.set_defaults(handler=run_command)
     return parser
 
 
@@ -63,27 +64,31 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
         training={name: value for name, value in given.items() if name in training_names})
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "run":
-        if not args.verbose:
-            # google-api-core nags about Python 3.10 on import of every cloud client.
-            warnings.filterwarnings("ignore", category=FutureWarning, module="google")
-        # Heavy imports only when running, so --help stays instant.
-        from pipeline import local_runner, run_summary
-        from pipeline.errors import data_error_message
-        config = config_from_args(args)
-        local_runner.configure_logging(args.verbose)
-        try:
-            local_runner.run(config)
-        except Exception as error:  # pylint: disable=broad-except
-            message = data_error_message(error)
-            if message is None:
-                raise
-            print(f"ner-pipeline: error: {message}", file=sys.stderr)
-            return 1
-        print(run_summary.summarize(config.resolved_metadata_path, config.pipeline_name))
+def run_command(args: argparse.Namespace) -> int:
+    if not args.verbose:
+        # google-api-core nags about Python 3.10 on import of every cloud client.
+        warnings.filterwarnings("ignore", category=FutureWarning, module="google")
+    # Heavy imports only when running, so --help stays instant.
+    from pipeline import local_runner, run_summary
+    from pipeline.errors import data_error_message
+    config = config_from_args(args)
+    local_runner.configure_logging(args.verbose)
+    try:
+        local_runner.run(config)
+    except Exception as error:  # pylint: disable=broad-except
+        message = data_error_message(error)
+        if message is None:
+            raise
+        print(f"ner-pipeline: error: {message}", file=sys.stderr)
+        return 1
+    print(run_summary.summarize(config.resolved_metadata_path, config.pipeline_name))
     return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Each subcommand's parser sets ``handler``, the function that runs it."""
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
 
 
 if __name__ == "__main__":
