@@ -20,9 +20,14 @@ setup(
         "transformers==4.57.6",  # 5.x has no TensorFlow models
         "safetensors",
         "seqeval==1.2.2",
+        # KubeflowV2DagRunner only needs the pipeline-spec protos; the kfp SDK
+        # itself (2.x) would pull protobuf 4+, which TFX 1.16 cannot use.
+        "kfp-pipeline-spec==0.2.2",
         "matplotlib",
         "protobuf==3.20.3",
         "numpy==1.26.4",
+        "fastapi==0.162.5",  # serving/: local TF Serving REST stand-in
+        "uvicorn==0.54.0",
     ],
     extras_require={"dev": ["pytest"]},
     entry_points={"console_scripts": ["ner-pipeline=pipeline.cli:main"]},

@@ -4,11 +4,11 @@ import dataclasses
 from typing import List, Optional
 
 from tfx import v1 as tfx
-from tfx.dsl.components.base import base_node, executor_spec
+from tfx.dsl.components.base import base_node
 
 from components.conll_example_gen.component import ConllExampleGen
 from components.ner_evaluator.component import NerEvaluator
-from components.pusher import executor as idempotent_pusher
+from components.pusher.component import IdempotentPusher
 from components.trainer import run as trainer_run
 from components.validation_gate.component import ValidationGate
 from pipeline.checkpoint import Checkpoint
@@ -65,12 +65,12 @@ def create_components(data_dir: str, schema_file: str, checkpoint: Checkpoint,
         baseline_model=latest_blessed_model.outputs["model"],
         f1_threshold=f1_threshold,
         regression_tolerance=regression_tolerance)
-    pusher = tfx.components.Pusher(
-        custom_executor_spec=executor_spec.ExecutorClassSpec(idempotent_pusher.Executor),
+    pusher = IdempotentPusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)))
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)),
+    ).with_id("Pusher")
     return components + [trainer, latest_blessed_model, evaluator, pusher]
 
 
