@@ -34,6 +34,14 @@ def _add_options(parser: argparse.ArgumentParser, config_class, group_title: str
                                required=default is None and field_type is str, help=help_text)
 
 
+def _add_profile_and_config_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="main",
+                        help="Named defaults: 'main' (offline MiniLM, full training) or 'quick' "
+                             "(tiny random BERT, 150 steps, threshold 0). Options override them.")
+    _add_options(parser, PipelineConfig, "pipeline")
+    _add_options(parser, TrainingConfig, "training")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ner-pipeline",
@@ -43,14 +51,28 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="Run the pipeline locally (LocalDagRunner, Beam DirectRunner, SQLite MLMD).",
         description="Run the pipeline locally (LocalDagRunner, Beam DirectRunner, SQLite MLMD). "
                     "Defaults shown are the 'main' profile's.")
-    run.add_argument("--profile", choices=sorted(PROFILES), default="main",
-                     help="Named defaults: 'main' (offline MiniLM, full training) or 'quick' "
-                          "(tiny random BERT, 150 steps, threshold 0). Options override them.")
     run.add_argument("--verbose", action="store_true",
                      help="Show every log line of TFX and Beam, not only progress and warnings.")
-    _add_options(run, PipelineConfig, "pipeline")
-    _add_options(run, TrainingConfig, "training")
+    _add_profile_and_config_options(run)
     run.set_defaults(handler=run_command)
+
+    compile_parser = commands.add_parser(
+        "compile", help="Compile the pipeline for Vertex AI Pipelines / Kubeflow Pipelines v2.",
+        description="Write the pipeline-spec JSON (KubeflowV2DagRunner) for Vertex AI Pipelines "
+                    "or Kubeflow Pipelines v2. Paths are usually gs:// URLs; Beam stages take "
+                    "--beam-pipeline-arg options (e.g. DataflowRunner).")
+    compile_parser.add_argument("--target", choices=["vertex"], default="vertex",
+                                help="Orchestrator to compile for (default: vertex).")
+    compile_parser.add_argument("--image", required=True,
+                                help="Pipeline image built from this repository's Dockerfile.")
+    compile_parser.add_argument("--output", default="pipeline.json",
+                                help="Where to write the pipeline-spec JSON (default: pipeline.json).")
+    compile_parser.add_argument(
+        "--image-project-root", default="/pipeline",
+        help="Where the project lives inside the image (default: /pipeline, as the Dockerfile "
+             "puts it); local project paths in the config are rewritten to it.")
+    _add_profile_and_config_options(compile_parser)
+    compile_parser.set_defaults(handler=compile_command, verbose=False)
     return parser
 
 
@@ -82,6 +104,16 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"ner-pipeline: error: {message}", file=sys.stderr)
         return 1
     print(run_summary.summarize(config.resolved_metadata_path, config.pipeline_name))
+    return 0
+
+
+def compile_command(args: argparse.Namespace) -> int:
+    warnings.filterwarnings("ignore", category=FutureWarning, module="google")
+    from pipeline.kubeflow_v2_runner import compile_pipeline
+    spec = compile_pipeline(config_from_args(args), args.image, args.output,
+                            args.image_project_root)
+    tasks = sorted(spec["pipelineSpec"]["root"]["dag"]["tasks"])
+    print(f"Wrote {args.output}: {len(tasks)} tasks ({', '.join(tasks)}), image {args.image}")
     return 0
 
 
