@@ -9,6 +9,7 @@ import tensorflow as tf
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend first)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def save_curves(history: List[Dict[str, float]], directory: str) -> List[str]:
@@ -20,7 +21,8 @@ def save_curves(history: List[Dict[str, float]], directory: str) -> List[str]:
         axes.plot(epochs, [entry[metric] for entry in history], marker="o", label="train")
         axes.plot(epochs, [entry[f"eval_{metric}"] for entry in history], marker="o",
                   label="eval")
-        axes.set_xlabel("epoch")
+        axes.set_xlabel("epoch (train: mean over the epoch; eval: at its end)")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_ylabel(f"{metric} (labelled word pieces only)")
         axes.set_title(f"Token classification {metric}")
         axes.legend()
