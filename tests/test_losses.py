@@ -1,8 +1,10 @@
 """Masked loss and accuracy: padding and -100 positions never count."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
+from components.trainer.callbacks import RaiseOnNaN
 from components.trainer.losses import MaskedAccuracy, masked_loss
 from components.transform.tokenization import IGNORED_LABEL
 
@@ -36,3 +38,9 @@ def test_accuracy_counts_only_labelled_positions():
 def test_batch_without_labels_gives_zero_loss_not_nan():
     labels = tf.fill([1, 3], tf.constant(IGNORED_LABEL, tf.int64))
     assert float(masked_loss(labels, tf.zeros([1, 3, 9]))) == 0.0
+
+
+def test_nan_loss_stops_training_with_an_error():
+    with pytest.raises(FloatingPointError, match="nan at batch 3"):
+        RaiseOnNaN().on_train_batch_end(3, {"loss": float("nan")})
+    RaiseOnNaN().on_train_batch_end(4, {"loss": 0.5})
