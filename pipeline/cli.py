@@ -8,6 +8,7 @@ import warnings
 from typing import List, Optional
 
 from pipeline.config import PROFILES, PipelineConfig, TrainingConfig, config_for_profile
+from serving import commands as serving_commands
 
 
 def _add_options(parser: argparse.ArgumentParser, config_class, group_title: str) -> None:
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
              "puts it); local project paths in the config are rewritten to it.")
     _add_profile_and_config_options(compile_parser)
     compile_parser.set_defaults(handler=compile_command, verbose=False)
+    serving_commands.add_commands(commands)
     return parser
 
 

@@ -32,10 +32,12 @@ class TrainingConfig:
 
     epochs: int = _option(3, "Training epochs (an upper bound with early stopping).")
     batch_size: int = _option(32, "Sentences (windows) per training batch.")
-    learning_rate: float = _option(5e-5, "Peak learning rate of AdamW.")
+    # 1e-4 and no weight decay: 0.9085/0.8626 eval/test entity F1 on MiniLM-L6 in 3
+    # epochs, against 0.8921/0.8490 with 5e-5 and 0.01 (README, Results).
+    learning_rate: float = _option(1e-4, "Peak learning rate of AdamW.")
     lr_schedule: str = _option("linear", "'linear': warmup then linear decay to 0; 'constant'.")
     warmup_ratio: float = _option(0.1, "Fraction of the training steps spent warming up.")
-    weight_decay: float = _option(0.01, "AdamW weight decay (not applied to LayerNorm and biases).")
+    weight_decay: float = _option(0.0, "AdamW weight decay (not applied to LayerNorm and biases).")
     clip_norm: float = _option(1.0, "Global gradient-norm clipping; 0 turns it off.")
     seed: int = _option(42, "Random seed for initialization, shuffling and dropout.")
     max_steps: int = _option(0, "Stop after this many optimizer steps; 0 means no cap.")

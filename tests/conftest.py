@@ -77,3 +77,18 @@ def tiny_checkpoint(minilm_dir, tmp_path_factory) -> pathlib.Path:
     directory = tmp_path_factory.mktemp("tiny-bert")
     write_tiny_checkpoint(str(directory), str(minilm_dir))
     return directory
+
+
+@pytest.fixture(scope="session")
+def quick_pipeline(shared_conll_dir, tiny_checkpoint, tmp_path_factory):
+    """The whole pipeline, quick profile, on the full shared CoNLL-2003: run once per
+    session; its config (pipeline root, serving dir, MLMD) is what tests inspect."""
+    from pipeline import local_runner
+    from pipeline.config import config_for_profile
+    root = tmp_path_factory.mktemp("quick-pipeline")
+    config = config_for_profile("quick", data_dir=str(shared_conll_dir),
+                                pipeline_root=str(root / "root"),
+                                serving_dir=str(root / "serving"),
+                                checkpoint=str(tiny_checkpoint))
+    local_runner.run(config)
+    return config

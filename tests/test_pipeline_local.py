@@ -49,14 +49,8 @@ def serving_versions(config):
 
 
 @pytest.fixture(scope="module")
-def full_run(shared_conll_dir, tiny_checkpoint, tmp_path_factory):
-    root = tmp_path_factory.mktemp("full")
-    config = config_for_profile("quick", data_dir=str(shared_conll_dir),
-                                pipeline_root=str(root / "root"),
-                                serving_dir=str(root / "serving"),
-                                checkpoint=str(tiny_checkpoint))
-    local_runner.run(config)
-    return config
+def full_run(quick_pipeline):
+    return quick_pipeline
 
 
 def test_every_component_ran_once_and_counts_match(full_run):

@@ -1,0 +1,164 @@
+"""Training speed: the seed's input pipeline against ours, and against the hardware.
+
+All measured side by side in one run, same model (the configured checkpoint),
+same sentences (the first --sentences of train.txt), one pass of real
+optimizer steps each:
+
+  seed style   every sentence padded to the longest of the whole data set,
+               batch 8 (what the notebook did);
+  ours         word-boundary windows, length buckets padded to the bucket
+               bound, batch 32 (components/trainer/dataset.py);
+  ours + XLA, ours + bf16   the same with jit_compile / mixed_bfloat16.
+
+Speed is real (non-padding) tokens per second. The machine's matmul peak
+(fp32 and bf16) is measured with TensorFlow, and the trainer's achieved model
+FLOP/s (on the tokens it actually computes, padding included) is reported as
+a fraction of it.
+"""
+
+import argparse
+import pathlib
+import time
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+
+from benchmarks.common import DEFAULT_DATA_DIR, write_results
+from components.conll_example_gen.conll_format import decode_lines, read_sentences
+from components.trainer import dataset
+from components.trainer.losses import MaskedAccuracy, masked_loss
+from components.trainer.model import TokenClassifier, load_token_classifier
+from components.trainer.run import make_optimizer
+from components.transform.tokenization import WordPieceTokenizer
+from pipeline import features
+from pipeline.checkpoint import resolve_checkpoint
+from pipeline.config import DEFAULT_CHECKPOINT, TrainingConfig
+
+
+def encoded_sentences(data_dir: pathlib.Path, checkpoint, limit: int):
+    """(input_ids, labels) per sentence of train.txt, as Transform makes them."""
+    path = data_dir / "train.txt"
+    sentences = list(read_sentences(decode_lines(path.read_bytes(), str(path)), str(path)))
+    tokenizer = WordPieceTokenizer(checkpoint.vocab_file, checkpoint.lower_case,
+                                   checkpoint.strip_accents)
+    words = tf.ragged.constant([list(s.tokens) for s in sentences])
+    tags = tf.ragged.constant([[features.LABEL_TO_ID[t] for t in s.ner_tags] for s in sentences],
+                              tf.int64)
+    encoded = tokenizer.encode(words, tags)
+    longest = int(encoded["input_ids"].row_lengths().numpy().max())
+    return encoded["input_ids"][:limit], encoded["labels"][:limit], longest
+
+
+def seed_style_batches(input_ids, labels, longest: int, pad_id: int) -> tf.data.Dataset:
+    ids = input_ids.to_tensor(pad_id, shape=[None, longest])
+    mask = tf.ones_like(input_ids).to_tensor(0, shape=[None, longest])
+    gold = labels.to_tensor(-100, shape=[None, longest])
+    return tf.data.Dataset.from_tensor_slices(
+        ({"input_ids": ids, "attention_mask": mask}, gold)).batch(8)
+
+
+def our_batches(input_ids, labels, pad_id: int, max_length: int) -> tf.data.Dataset:
+    windows = tf.data.Dataset.from_tensor_slices((input_ids, labels))
+    return dataset.batched(windows, 32, max_length, pad_id)
+
+
+def train_pass(checkpoint, batches: tf.data.Dataset, jit_compile: bool, precision: str):
+    """Seconds for one pass (after one warm-up pass that traces every shape)."""
+    tf_keras.mixed_precision.set_global_policy(precision)
+    tf_keras.utils.set_random_seed(0)
+    classifier = TokenClassifier(load_token_classifier(checkpoint.directory))
+    steps = sum(1 for _ in batches)
+    classifier.compile(optimizer=make_optimizer(TrainingConfig(), 2 * steps), loss=masked_loss,
+                       metrics=[MaskedAccuracy()], jit_compile=jit_compile)
+    classifier.fit(batches, epochs=1, verbose=0)
+    start = time.perf_counter()
+    classifier.fit(batches, epochs=1, verbose=0)
+    seconds = time.perf_counter() - start
+    tf_keras.mixed_precision.set_global_policy("float32")
+    return seconds, classifier
+
+
+def computed_tokens(batches: tf.data.Dataset):
+    real = padded = 0
+    sequence_flops_terms = 0  # sum over rows of length^2 (attention)
+    for inputs, _ in batches:
+        mask = inputs["attention_mask"].numpy()
+        real += int(mask.sum())
+        padded += mask.size
+        sequence_flops_terms += mask.shape[0] * mask.shape[1] ** 2
+    return real, padded, sequence_flops_terms
+
+
+def training_flops(classifier, padded_tokens: int, squared_lengths: int) -> float:
+    """Forward + backward: 6 FLOPs per weight per computed token (embedding
+    lookups excluded), plus attention scores and mixing, 12 * layers * hidden per
+    (query, key) pair."""
+    config = classifier.bert.config
+    embedding = sum(int(np.prod(v.shape)) for v in classifier.bert.bert.embeddings.weights)
+    weights = classifier.bert.count_params() - embedding
+    attention = 12 * config.num_hidden_layers * config.hidden_size * squared_lengths
+    return 6 * weights * padded_tokens + attention
+
+
+def matmul_peak(dtype, size: int = 2048, repeats: int = 20) -> float:
+    a = tf.random.normal([size, size], dtype=tf.float32)
+    a = tf.cast(a, dtype)
+    step = tf.function(lambda x: tf.matmul(x, x))
+    step(a).numpy()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        result = step(a)
+    result.numpy()
+    return 2 * size ** 3 * repeats / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=pathlib.Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    parser.add_argument("--sentences", type=int, default=1024)
+    args = parser.parse_args()
+    checkpoint = resolve_checkpoint(args.checkpoint)
+    pad_id = 0
+    input_ids, labels, longest = encoded_sentences(args.data_dir, checkpoint, args.sentences)
+    peaks = {"float32": matmul_peak(tf.float32), "mixed_bfloat16": matmul_peak(tf.bfloat16)}
+
+    variants = {
+        "seed style (pad to longest in data set, batch 8)":
+            (seed_style_batches(input_ids, labels, longest, pad_id), False, "float32"),
+        "ours (buckets, batch 32)":
+            (our_batches(input_ids, labels, pad_id, checkpoint.max_positions), False, "float32"),
+        "ours + XLA": (our_batches(input_ids, labels, pad_id, checkpoint.max_positions), True,
+                       "float32"),
+        "ours + bf16": (our_batches(input_ids, labels, pad_id, checkpoint.max_positions), False,
+                        "mixed_bfloat16"),
+    }
+    results = {"sentences": args.sentences, "longest_in_data_set": longest,
+               "matmul_peak_flops": peaks, "variants": {}}
+    print(f"matmul peak: fp32 {peaks['float32'] / 1e9:.1f} GFLOP/s, "
+          f"bf16 {peaks['mixed_bfloat16'] / 1e9:.1f} GFLOP/s")
+    for name, (batches, jit, precision) in variants.items():
+        batches = batches.cache()
+        real, padded, squared = computed_tokens(batches)
+        seconds, classifier = train_pass(checkpoint, batches, jit, precision)
+        flops = training_flops(classifier, padded, squared) / seconds
+        results["variants"][name] = {
+            "seconds": round(seconds, 2), "real_tokens": real, "computed_tokens": padded,
+            "real_tokens_per_second": round(real / seconds, 1),
+            "model_flops_per_second": flops,
+            "fraction_of_matmul_peak": round(flops / peaks[precision], 4)}
+        print(f"{name:<50} {real / seconds:>9,.0f} real tokens/s  ({padded / real:.2f} computed "
+              f"per real, {flops / 1e9:.1f} GFLOP/s = {flops / peaks[precision]:.1%} of peak)")
+    base = results["variants"]["seed style (pad to longest in data set, batch 8)"]
+    for name, values in results["variants"].items():
+        values["speedup_vs_seed_style"] = round(
+            values["real_tokens_per_second"] / base["real_tokens_per_second"], 2)
+    print("speed-up vs seed style: " + ", ".join(
+        f"{name}: {values['speedup_vs_seed_style']}x" for name, values in results["variants"].items()))
+    print(f"results: {write_results('training_speed', results)}")
+
+
+if __name__ == "__main__":
+    main()

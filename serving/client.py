@@ -1,0 +1,98 @@
+"""Python client for the NER model behind TF Serving's REST API.
+
+Only the documented REST API is used (status, metadata, predict in the row
+format), so the client works unchanged against real TF Serving and against
+the stand-in in serving/server.py. The model's outputs are padded per batch;
+the client cuts each sentence's lists to its ``word_count``/``entity_count``.
+"""
+
+import dataclasses
+from typing import Any, Dict, List, Optional, Sequence
+from urllib.parse import quote
+
+import requests
+
+
+class ServingRequestError(RuntimeError):
+    """The server answered with an error; ``message`` is its ``{"error": ...}`` text."""
+
+    def __init__(self, status: int, message: str, url: str):
+        super().__init__(f"HTTP {status} from {url}: {message}")
+        self.status = status
+        self.message = message
+        self.url = url
+
+
+@dataclasses.dataclass(frozen=True)
+class Word:
+    text: str
+    tag: str
+    score: float
+    start: int  # character offsets in the sentence, end exclusive
+    end: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Entity:
+    type: str
+    text: str
+    start: int
+    end: int
+    score: float  # mean score of the entity's words
+
+
+@dataclasses.dataclass(frozen=True)
+class SentenceResult:
+    text: str
+    words: List[Word]
+    entities: List[Entity]
+
+
+class NerClient:
+    """``NerClient("http://127.0.0.1:8501").predict(["EU rejects German call ."])``."""
+
+    def __init__(self, base_url: str = "http://127.0.0.1:8501", model_name: str = "ner",
+                 version: Optional[int] = None, timeout: float = 60.0, batch_size: int = 64):
+        self.model_url = f"{base_url.rstrip('/')}/v1/models/{quote(model_name, safe='')}"
+        if version is not None:
+            self.model_url += f"/versions/{version}"
+        self.timeout = timeout
+        self.batch_size = batch_size  # the stand-in's default limit of instances per request
+        self._session = requests.Session()
+
+    def status(self) -> Dict[str, Any]:
+        return self._call("GET", self.model_url)
+
+    def metadata(self) -> Dict[str, Any]:
+        return self._call("GET", self.model_url + "/metadata")
+
+    def predict(self, sentences: Sequence[str]) -> List[SentenceResult]:
+        if isinstance(sentences, str):
+            raise TypeError("predict() takes a list of sentences, not one string")
+        results = []
+        for first in range(0, len(sentences), self.batch_size):
+            batch = list(sentences[first:first + self.batch_size])
+            answer = self._call("POST", self.model_url + ":predict", {"instances": batch})
+            results += [_sentence_result(text, prediction)
+                        for text, prediction in zip(batch, answer["predictions"])]
+        return results
+
+    def _call(self, method: str, url: str, body: Optional[dict] = None) -> Dict[str, Any]:
+        response = self._session.request(method, url, json=body, timeout=self.timeout)
+        if response.ok:
+            return response.json()
+        try:
+            message = response.json()["error"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text or response.reason
+        raise ServingRequestError(response.status_code, message, url)
+
+
+def _sentence_result(text: str, prediction: Dict[str, Any]) -> SentenceResult:
+    words = [Word(*values) for values in zip(
+        prediction["words"], prediction["tags"], prediction["scores"],
+        prediction["word_starts"], prediction["word_ends"])][:prediction["word_count"]]
+    entities = [Entity(*values) for values in zip(
+        prediction["entity_types"], prediction["entity_texts"], prediction["entity_starts"],
+        prediction["entity_ends"], prediction["entity_scores"])][:prediction["entity_count"]]
+    return SentenceResult(text, words, entities)

@@ -1,0 +1,64 @@
+"""Per-request limits of the stand-in server, and the check that a sentence has words.
+
+TF Serving has no such limits; they are here so that one request cannot tie up
+the CPU for minutes or ask the model for something it cannot answer (a
+sentence without words). This module imports nothing heavy: the CLI reads the
+defaults from it.
+"""
+
+import dataclasses
+import re
+from typing import Iterable, Mapping, Sequence
+
+from serving.errors import invalid_argument
+
+# The text signature's input (components/trainer/export.py, ``serve_text``).
+SENTENCE_INPUT = "sentences"
+# The exported model splits words on RE2's [\s\p{Z}]+, where \s is ASCII
+# [\t\n\f\r ] and \p{Z} the Unicode separators, so words are counted the same
+# way here (Python's str.split() would also split on \v, \x1c-\x1f and \x85).
+_WORD_SEPARATORS = re.compile(
+    "[\t\n\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+
+
+def count_words(sentence: str) -> int:
+    return sum(1 for word in _WORD_SEPARATORS.split(sentence) if word)
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What one predict request may ask for."""
+
+    max_instances: int = 64
+    max_words: int = 1000
+    max_body_bytes: int = 4 * 1024 * 1024
+
+    def check_body_size(self, size: int) -> None:
+        if size > self.max_body_bytes:
+            raise invalid_argument(f"The request body is larger than {self.max_body_bytes} "
+                                   "bytes, the limit of this server")
+
+    def check_inputs(self, inputs: Mapping[str, Sequence]) -> None:
+        """Batch size of every input; words per sentence of the text input."""
+        for value in inputs.values():
+            if len(value) > self.max_instances:
+                raise invalid_argument(
+                    f"The request has {len(value)} instances; the limit is "
+                    f"{self.max_instances} per request")
+        if SENTENCE_INPUT in inputs:
+            self._check_sentences(inputs[SENTENCE_INPUT].ravel())
+
+    def _check_sentences(self, sentences: Iterable[bytes]) -> None:
+        for index, sentence in enumerate(sentences):
+            try:
+                words = count_words(sentence.decode("utf-8"))
+            except UnicodeDecodeError:  # only base64 input can carry such bytes
+                raise invalid_argument(f"Sentence {index} is not valid UTF-8") from None
+            if words == 0:
+                raise invalid_argument(
+                    f"Sentence {index} has no words; the NER model needs at least one "
+                    "word per sentence")
+            if words > self.max_words:
+                raise invalid_argument(
+                    f"Sentence {index} has {words} words; the limit is {self.max_words} "
+                    "words per sentence")

@@ -1,0 +1,147 @@
+"""A local stand-in for TensorFlow Serving's REST API, serving one model from its base directory.
+
+Same URLs, request and response JSON, error bodies and HTTP codes as TF
+Serving's REST API for model status, metadata and predict, so that clients
+(serving/client.py, curl scripts) work unchanged against either; the
+differences are listed in serving/README.md. Run it with ``ner-pipeline serve``.
+
+Model calls and JSON conversion run in Starlette's thread pool, so the event
+loop keeps accepting requests while TensorFlow works.
+"""
+
+import contextlib
+import json
+from typing import Any, Optional, Tuple
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.exceptions import HTTPException
+
+from serving import servable, tensor_json
+from serving.errors import ServingError, invalid_argument
+from serving.limits import Limits
+from serving.model_store import ModelStore
+
+
+class _ModelNameConvertor(Convertor):
+    """A model name in a URL, as TF Serving matches it: no '/' and no ':'."""
+
+    regex = "[^/:]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("model_name", _ModelNameConvertor())
+
+
+def json_response(content: Any, status_code: int = 200) -> Response:
+    """JSON in UTF-8 like TF Serving's; NaN and Infinity are written as TF Serving writes them."""
+    text = json.dumps(content, ensure_ascii=False)
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate echoed from the request: escape it
+        body = json.dumps(content).encode("ascii")
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
+def create_app(model_dir: str, model_name: str = "ner", limits: Limits = Limits(),
+               poll_seconds: float = 2.0, num_versions: int = 2) -> FastAPI:
+    """The app; it loads the newest versions at start-up and then watches ``model_dir``."""
+    store = ModelStore(model_dir, model_name, servable.load, num_versions)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        await run_in_threadpool(store.poll, wait_for_settled_files=False)
+        store.start_polling(poll_seconds)
+        try:
+            yield
+        finally:
+            store.stop_polling()
+
+    app = FastAPI(title="TF Serving REST stand-in", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.exception_handler(ServingError)
+    async def serving_error(_request: Request, error: ServingError) -> Response:
+        return json_response({"error": error.message}, error.status)
+
+    @app.exception_handler(HTTPException)
+    async def unmatched_url(request: Request, error: HTTPException) -> Response:
+        if error.status_code in (404, 405) and request.url.path.lower().startswith("/v1/"):
+            return json_response(
+                {"error": f"Malformed request: {request.method} {request.url.path}"}, 400)
+        return json_response({"error": str(error.detail)}, error.status_code)
+
+    @app.exception_handler(Exception)
+    async def internal_error(_request: Request, error: Exception) -> Response:
+        # Starlette logs the traceback after this answer; the server goes on.
+        return json_response({"error": f"Internal error: {error!r}"}, 500)
+
+    @app.get("/v1/models")
+    async def no_model_name():
+        raise invalid_argument("Missing model name in request.")
+
+    async def model_status(request: Request) -> Response:
+        return json_response({"model_version_status": [
+            {"version": str(number), "state": state.state,
+             "status": {"error_code": state.error_code, "error_message": state.error_message}}
+            for number, state in store.states(*_model_spec(request))]})
+
+    async def model_metadata(request: Request) -> Response:
+        name, version = _model_spec(request)
+        held = store.servable(name, version)
+        return json_response({
+            "model_spec": {"name": name, "signature_name": "", "version": str(held.version)},
+            "metadata": {"signature_def": {"signature_def": held.signature_defs}}})
+
+    async def predict(request: Request) -> Response:
+        body = await _read_body(request, limits)
+        result = await run_in_threadpool(_predict, store, limits, *_model_spec(request), body)
+        return json_response(result)
+
+    for prefix in ("/v1/models/{name:model_name}",
+                   "/v1/models/{name:model_name}/versions/{version:int}"):
+        app.add_api_route(prefix, model_status, methods=["GET"])
+        app.add_api_route(prefix + "/metadata", model_metadata, methods=["GET"])
+        app.add_api_route(prefix + ":predict", predict, methods=["POST"])
+    return app
+
+
+def _model_spec(request: Request) -> Tuple[str, Optional[int]]:
+    """Model name and version (None: the newest) from the URL."""
+    return request.path_params["name"], request.path_params.get("version")
+
+
+async def _read_body(request: Request, limits: Limits) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit():
+        limits.check_body_size(int(declared))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        limits.check_body_size(size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _predict(store: ModelStore, limits: Limits, name: str, version: Optional[int],
+             body: bytes) -> dict:
+    """TF Serving's order of checks: JSON, signature name, model, signature, inputs."""
+    document = tensor_json.parse_document(body)
+    signature_name = tensor_json.signature_name(document)
+    held = store.servable(name, version)
+    signature = held.signature_defs.get(signature_name)
+    if signature is None:
+        raise invalid_argument(
+            f'Serving signature name: "{signature_name}" not found in signature def')
+    if not signature["inputs"]:
+        raise invalid_argument(f"Failed to get input map for signature: {signature_name}")
+    inputs, row_format = tensor_json.read_inputs(document, signature["inputs"])
+    limits.check_inputs(inputs)
+    return tensor_json.write_outputs(held.run(signature_name, inputs), row_format)
