@@ -8,7 +8,7 @@ SERVING_DIR ?= serving_model
 MODELS := models/all-MiniLM-L6-v2
 TINY := models/tiny-bert
 
-.PHONY: setup models run quick test test-all clean
+.PHONY: setup models run quick test test-all bench clean
 
 setup: $(VENV)/.installed models
 
@@ -41,5 +41,15 @@ test: setup
 test-all: setup
 	$(BIN)/python -m pytest -m "slow or not slow"
 
+# Every benchmark number of the README (about 75 minutes on 2 cores); results in
+# benchmarks/results/*.json, the README table in benchmarks/results/TABLE.md.
+bench: setup
+	$(BIN)/python -m benchmarks.ingestion --data-dir $(DATA_DIR)
+	$(BIN)/python -m benchmarks.transform --data-dir $(DATA_DIR)
+	$(BIN)/python -m benchmarks.training_speed --data-dir $(DATA_DIR)
+	$(BIN)/python -m benchmarks.quality --data-dir $(DATA_DIR) --work-dir bench_runs
+	$(BIN)/python -m benchmarks.serving --data-dir $(DATA_DIR) --serving-dir bench_runs/main-seed42/serving
+	$(BIN)/python -m benchmarks.table > benchmarks/results/TABLE.md
+
 clean:
-	rm -rf $(VENV) $(PIPELINE_ROOT) $(PIPELINE_ROOT)-quick $(SERVING_DIR) $(SERVING_DIR)-quick models *.egg-info
+	rm -rf $(VENV) bench_runs $(PIPELINE_ROOT) $(PIPELINE_ROOT)-quick $(SERVING_DIR) $(SERVING_DIR)-quick models *.egg-info

@@ -1,0 +1,75 @@
+"""Model quality on CoNLL-2003: the main profile with several seeds, plus the quick
+profile's end-to-end time (the fixed cost of a TFX run).
+
+Each run is the real pipeline (LocalDagRunner) into its own pipeline root;
+the numbers are read back from ML Metadata: eval and test entity F1 (micro and
+per type), word accuracy, and wall time of the Trainer and of the whole run.
+Peak resident memory is this process's, i.e. of the in-process training run.
+"""
+
+import argparse
+import json
+import pathlib
+import resource
+import time
+
+from benchmarks.common import DEFAULT_DATA_DIR, write_results
+from pipeline import local_runner, run_summary
+from pipeline.checkpoint import write_tiny_checkpoint
+from pipeline.config import DEFAULT_CHECKPOINT, config_for_profile
+
+
+def execution_seconds(execution) -> float:
+    return (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
+
+
+def run_profile(profile: str, root: pathlib.Path, data_dir: pathlib.Path, **overrides) -> dict:
+    config = config_for_profile(profile, data_dir=str(data_dir), pipeline_root=str(root / "root"),
+                                serving_dir=str(root / "serving"), enable_cache=False, **overrides)
+    start = time.perf_counter()
+    local_runner.run(config)
+    seconds = time.perf_counter() - start
+    store = run_summary.open_store(config.resolved_metadata_path)
+    executions = run_summary.latest_run_executions(store, config.pipeline_name)
+    evaluation = run_summary.output_artifacts(store, executions["NerEvaluator"])["evaluation"]
+    with open(pathlib.Path(evaluation.uri) / "metrics.json") as handle:
+        metrics = json.load(handle)
+    return {
+        "seed": config.training.seed,
+        "run_seconds": round(seconds, 1),
+        "trainer_seconds": round(execution_seconds(executions["Trainer"]), 1),
+        "splits": {split: {"entity_f1": values["entities"]["micro"]["f1"],
+                           "per_type_f1": {kind: values["entities"][kind]["f1"]
+                                           for kind in ("PER", "ORG", "LOC", "MISC")},
+                           "accuracy": values["accuracy"], "loss": values["loss"]}
+                   for split, values in metrics["splits"].items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=pathlib.Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--work-dir", type=pathlib.Path, default=pathlib.Path("bench_runs"))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 7])
+    args = parser.parse_args()
+    local_runner.configure_logging(verbose=False)
+    tiny = write_tiny_checkpoint(str(args.work_dir / "tiny-bert"), str(DEFAULT_CHECKPOINT))
+    quick_start = time.perf_counter()
+    run_profile("quick", args.work_dir / "quick", args.data_dir, checkpoint=tiny.directory)
+    results = {"quick_profile_end_to_end_seconds": round(time.perf_counter() - quick_start, 1),
+               "main_profile_runs": []}
+    for seed in args.seeds:
+        run = run_profile("main", args.work_dir / f"main-seed{seed}", args.data_dir,
+                          training={"seed": seed})
+        results["main_profile_runs"].append(run)
+        print(f"seed {seed}: eval F1 {run['splits']['eval']['entity_f1']:.4f}, test F1 "
+              f"{run['splits']['test']['entity_f1']:.4f}, trainer {run['trainer_seconds']:.0f} s",
+              flush=True)
+    results["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(f"quick profile end to end: {results['quick_profile_end_to_end_seconds']} s; "
+          f"peak resident memory {results['peak_rss_mib']} MiB")
+    print(f"results: {write_results('quality', results)}")
+
+
+if __name__ == "__main__":
+    main()
