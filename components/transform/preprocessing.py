@@ -6,6 +6,14 @@ truncated here, so no word ever loses its label; the model's position limit
 is handled by splitting long sentences into windows at word boundaries
 (components.transform.windows) when batches are built and at serving time.
 
+tensorflow_text ops must be registered in every process that runs the
+transform graph. Importing this module (through tokenization) registers them
+in the process that traces it, and the local runner keeps Beam's DirectRunner
+in_memory (pipeline/config.py), so the graph also runs in that process.
+Separate Beam worker processes (DirectRunner multi_processing, Dataflow) load
+only the SavedModel and would need tensorflow_text imported first; that is
+not arranged (nor tested) here, which is why the workers stay in process.
+
 Outputs per sentence (variable length, int64):
   input_ids    [CLS] word pieces [SEP]
   word_starts  position in input_ids of each word's first piece
