@@ -17,7 +17,10 @@ a fraction of it.
 """
 
 import argparse
+import json
 import pathlib
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -101,16 +104,43 @@ def training_flops(classifier, padded_tokens: int, squared_lengths: int) -> floa
     return 6 * weights * padded_tokens + attention
 
 
-def matmul_peak(dtype, size: int = 2048, repeats: int = 20) -> float:
-    a = tf.random.normal([size, size], dtype=tf.float32)
-    a = tf.cast(a, dtype)
-    step = tf.function(lambda x: tf.matmul(x, x))
-    step(a).numpy()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        result = step(a)
-    result.numpy()
-    return 2 * size ** 3 * repeats / (time.perf_counter() - start)
+def matmul_peak(dtype, repeats: int = 10) -> float:
+    """Best FLOP/s of square matmuls of a few sizes (the machine's practical peak)."""
+    best = 0.0
+    for size in (1024, 2048, 4096):
+        matrix = tf.cast(tf.random.normal([size, size]), dtype)
+        step = tf.function(lambda x: tf.matmul(x, x))
+        step(matrix).numpy()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            result = step(matrix)
+        result.numpy()
+        best = max(best, 2 * size ** 3 * repeats / (time.perf_counter() - start))
+    return best
+
+
+VARIANTS = {
+    "seed style (pad to longest in data set, batch 8)": ("seed", False, "float32"),
+    "ours (buckets, batch 32)": ("ours", False, "float32"),
+    "ours + XLA": ("ours", True, "float32"),
+    "ours + bf16": ("ours", False, "mixed_bfloat16"),
+}
+
+
+def measure_variant(name: str, args) -> dict:
+    """One variant, in this process."""
+    checkpoint = resolve_checkpoint(args.checkpoint)
+    pad_id = 0
+    input_ids, labels, longest = encoded_sentences(args.data_dir, checkpoint, args.sentences)
+    style, jit, precision = VARIANTS[name]
+    batches = (seed_style_batches(input_ids, labels, longest, pad_id) if style == "seed" else
+               our_batches(input_ids, labels, pad_id, checkpoint.max_positions)).cache()
+    real, padded, squared = computed_tokens(batches)
+    seconds, classifier = train_pass(checkpoint, batches, jit, precision)
+    return {"seconds": round(seconds, 2), "real_tokens": real, "computed_tokens": padded,
+            "real_tokens_per_second": round(real / seconds, 1), "precision": precision,
+            "model_flops_per_second": training_flops(classifier, padded, squared) / seconds,
+            "longest_in_data_set": longest}
 
 
 def main() -> None:
@@ -118,41 +148,36 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=pathlib.Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
-    parser.add_argument("--sentences", type=int, default=1024)
+    parser.add_argument("--sentences", type=int, default=512)
+    parser.add_argument("--variant", choices=sorted(VARIANTS),
+                        help="Measure only this variant and print its result as JSON (used "
+                             "internally: each variant runs in a fresh process so that one "
+                             "cannot slow the next through TensorFlow's process state).")
     args = parser.parse_args()
-    checkpoint = resolve_checkpoint(args.checkpoint)
-    pad_id = 0
-    input_ids, labels, longest = encoded_sentences(args.data_dir, checkpoint, args.sentences)
+    if args.variant:
+        print("RESULT " + json.dumps(measure_variant(args.variant, args)))
+        return
     peaks = {"float32": matmul_peak(tf.float32), "mixed_bfloat16": matmul_peak(tf.bfloat16)}
-
-    variants = {
-        "seed style (pad to longest in data set, batch 8)":
-            (seed_style_batches(input_ids, labels, longest, pad_id), False, "float32"),
-        "ours (buckets, batch 32)":
-            (our_batches(input_ids, labels, pad_id, checkpoint.max_positions), False, "float32"),
-        "ours + XLA": (our_batches(input_ids, labels, pad_id, checkpoint.max_positions), True,
-                       "float32"),
-        "ours + bf16": (our_batches(input_ids, labels, pad_id, checkpoint.max_positions), False,
-                        "mixed_bfloat16"),
-    }
-    results = {"sentences": args.sentences, "longest_in_data_set": longest,
-               "matmul_peak_flops": peaks, "variants": {}}
     print(f"matmul peak: fp32 {peaks['float32'] / 1e9:.1f} GFLOP/s, "
           f"bf16 {peaks['mixed_bfloat16'] / 1e9:.1f} GFLOP/s")
-    for name, (batches, jit, precision) in variants.items():
-        batches = batches.cache()
-        real, padded, squared = computed_tokens(batches)
-        seconds, classifier = train_pass(checkpoint, batches, jit, precision)
-        flops = training_flops(classifier, padded, squared) / seconds
-        results["variants"][name] = {
-            "seconds": round(seconds, 2), "real_tokens": real, "computed_tokens": padded,
-            "real_tokens_per_second": round(real / seconds, 1),
-            "model_flops_per_second": flops,
-            "fraction_of_matmul_peak": round(flops / peaks[precision], 4)}
-        print(f"{name:<50} {real / seconds:>9,.0f} real tokens/s  ({padded / real:.2f} computed "
-              f"per real, {flops / 1e9:.1f} GFLOP/s = {flops / peaks[precision]:.1%} of peak)")
+    results = {"sentences": args.sentences, "matmul_peak_flops": peaks, "variants": {}}
+    for name in VARIANTS:
+        output = subprocess.run(
+            [sys.executable, "-m", "benchmarks.training_speed", "--variant", name,
+             "--data-dir", str(args.data_dir), "--checkpoint", args.checkpoint,
+             "--sentences", str(args.sentences)], check=True, capture_output=True, text=True).stdout
+        values = json.loads(next(line for line in output.splitlines()
+                                 if line.startswith("RESULT "))[len("RESULT "):])
+        values["fraction_of_matmul_peak"] = round(
+            values["model_flops_per_second"] / peaks[values.pop("precision")], 4)
+        results["longest_in_data_set"] = values.pop("longest_in_data_set")
+        results["variants"][name] = values
+        print(f"{name:<50} {values['real_tokens_per_second']:>9,.0f} real tokens/s  "
+              f"({values['computed_tokens'] / values['real_tokens']:.2f} computed per real, "
+              f"{values['model_flops_per_second'] / 1e9:.1f} GFLOP/s = "
+              f"{values['fraction_of_matmul_peak']:.1%} of peak)", flush=True)
     base = results["variants"]["seed style (pad to longest in data set, batch 8)"]
-    for name, values in results["variants"].items():
+    for values in results["variants"].values():
         values["speedup_vs_seed_style"] = round(
             values["real_tokens_per_second"] / base["real_tokens_per_second"], 2)
     print("speed-up vs seed style: " + ", ".join(
