@@ -46,18 +46,21 @@ def _rows() -> List[List[str]]:
                      f"{load['requests_per_second']} requests/s, p50 {load['p50_ms']} ms, "
                      f"p99 {load['p99_ms']} ms, {load['errors']} errors"])
         rows.append(["peak resident memory, server", f"{serving['server_peak_rss_mib']:.0f} MiB"])
-    transform = _load("transform").get("results", {})
-    if transform:
-        rows.append(["Transform component, all splits",
-                     f"{transform['transform_component_all_splits']['sentences_per_second']:,} sentences/s"])
-        rows.append(["Transform preprocessing alone, train",
-                     f"{transform['preprocessing_alone_train_sentences_per_second']:,} sentences/s"])
-    ingestion = _load("ingestion").get("results", {})
-    if ingestion:
-        rows.append(["ConllExampleGen component, all splits",
-                     f"{ingestion['conll_example_gen_component']['sentences_per_second']:,} sentences/s"])
-        rows.append(["CoNLL reader alone, train",
-                     f"{ingestion['reader_train_sentences_per_second']:,} sentences/s"])
+    throughputs = [
+        ("transform", ("transform_component_all_splits", "sentences_per_second"),
+         "Transform component, all splits"),
+        ("transform", ("preprocessing_alone_train_sentences_per_second",),
+         "Transform preprocessing alone, train"),
+        ("ingestion", ("conll_example_gen_component", "sentences_per_second"),
+         "ConllExampleGen component, all splits"),
+        ("ingestion", ("reader_train_sentences_per_second",), "CoNLL reader alone, train"),
+    ]
+    for name, keys, label in throughputs:
+        value = _load(name).get("results")
+        for key in keys:
+            value = (value or {}).get(key)
+        if value is not None:
+            rows.append([label, f"{value:,} sentences/s"])
     return rows
 
 
