@@ -28,7 +28,7 @@ def _rows() -> List[List[str]]:
     speed = _load("training_speed").get("results", {})
     if speed:
         peaks = speed["matmul_peak_flops"]
-        rows.append(["matmul peak (TensorFlow, 2048²)",
+        rows.append(["matmul peak (TensorFlow, best of 1024²-4096²)",
                      f"fp32 {peaks['float32'] / 1e9:.0f} GFLOP/s, bf16 {peaks['mixed_bfloat16'] / 1e9:.0f} GFLOP/s"])
         for name, values in speed["variants"].items():
             rows.append([f"training speed: {name}",
