@@ -16,7 +16,7 @@ from tfx import v1 as tfx
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from components.conll_example_gen.component import ConllExampleGen
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
-from pipeline import features
+from pipeline import features, run_summary
 
 
 def time_reader(path: pathlib.Path, repeats: int) -> float:
@@ -31,18 +31,21 @@ def time_reader(path: pathlib.Path, repeats: int) -> float:
 
 def time_component(data_dir: pathlib.Path) -> dict:
     with tempfile.TemporaryDirectory() as root:
-        example_gen = ConllExampleGen(data_dir=str(data_dir))
+        metadata_path = f"{root}/metadata.sqlite"
         pipeline = tfx.dsl.Pipeline(
-            pipeline_name="ingestion-benchmark", pipeline_root=root, components=[example_gen],
+            pipeline_name="ingestion-benchmark", pipeline_root=root,
+            components=[ConllExampleGen(data_dir=str(data_dir))],
             metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-                f"{root}/metadata.sqlite"),
+                metadata_path),
             beam_pipeline_args=["--direct_running_mode=in_memory"])
         start = time.perf_counter()
         tfx.orchestration.LocalDagRunner().run(pipeline)
         seconds = time.perf_counter() - start
-    sentences = sum(1 for split_file in (data_dir / names[0] for names in
-                                         features.SPLIT_FILE_NAMES.values())
-                    for _ in read_sentences(decode_lines(split_file.read_bytes(), ""), ""))
+        store = run_summary.open_store(metadata_path)
+        execution = run_summary.latest_run_executions(store, "ingestion-benchmark")["ConllExampleGen"]
+        examples = run_summary.output_artifacts(store, execution)["examples"]
+        sentences = sum(examples.custom_properties[f"{split}_sentences"].int_value
+                        for split in features.SPLIT_FILE_NAMES)
     return {"seconds": round(seconds, 2), "sentences": sentences,
             "sentences_per_second": round(sentences / seconds)}
 
