@@ -33,7 +33,7 @@ from components.trainer import dataset
 from components.trainer.losses import MaskedAccuracy, masked_loss
 from components.trainer.model import TokenClassifier, load_token_classifier
 from components.trainer.run import make_optimizer
-from components.transform.tokenization import WordPieceTokenizer
+from components.transform.tokenization import WordPieceTokenizer, read_special_ids
 from pipeline import features
 from pipeline.checkpoint import resolve_checkpoint
 from pipeline.config import DEFAULT_CHECKPOINT, TrainingConfig
@@ -130,7 +130,7 @@ VARIANTS = {
 def measure_variant(name: str, args) -> dict:
     """One variant, in this process."""
     checkpoint = resolve_checkpoint(args.checkpoint)
-    pad_id = 0
+    pad_id = read_special_ids(checkpoint.vocab_file).pad
     input_ids, labels, longest = encoded_sentences(args.data_dir, checkpoint, args.sentences)
     style, jit, precision = VARIANTS[name]
     batches = (seed_style_batches(input_ids, labels, longest, pad_id) if style == "seed" else

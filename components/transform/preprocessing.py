@@ -46,7 +46,11 @@ def _as_ragged(tensor) -> tf.RaggedTensor:
 
 
 def tag_ids(tags: tf.RaggedTensor) -> tf.RaggedTensor:
-    """Maps IOB2 tags to label ids by their index in features.LABELS."""
+    """Maps IOB2 tags to label ids by their index in features.LABELS.
+
+    Tags outside the list never get here: the schema pins the domain and the
+    ValidationGate stops the run before Transform.
+    """
     matches = tf.equal(tags.flat_values[:, None], tf.constant(features.LABELS))
     return tags.with_flat_values(tf.argmax(tf.cast(matches, tf.int32), axis=1))
 

@@ -89,15 +89,16 @@ class WordPieceTokenizer(tf.Module):
 
     def word_pieces(self, words: tf.RaggedTensor) -> tf.RaggedTensor:
         """Piece ids per word: ragged [batch, words, pieces], at least one per word."""
-        basic = text.regex_split(normalize_words(words, self.lower_case, self.strip_accents), _DELIMITERS,
-                                 _PUNCTUATION_OR_CJK)
+        normalized = normalize_words(words, self.lower_case, self.strip_accents)
+        basic = text.regex_split(normalized, _DELIMITERS, _PUNCTUATION_OR_CJK)
         too_long = tf.strings.length(basic.flat_values, unit="UTF8_CHAR") > MAX_CHARS_PER_WORD
         basic = basic.with_flat_values(tf.where(too_long, UNK, basic.flat_values))
         pieces = self._wordpiece.tokenize(basic).merge_dims(-2, -1)
         per_word = pieces.values  # [all words, pieces]
         empty = per_word.row_lengths() == 0
+        unk_count = tf.reduce_sum(tf.cast(empty, tf.int32))
         unk_fill = tf.RaggedTensor.from_row_lengths(
-            tf.fill([tf.reduce_sum(tf.cast(empty, tf.int32))], tf.constant(self.special_ids.unk, tf.int64)),
+            tf.fill([unk_count], tf.constant(self.special_ids.unk, tf.int64)),
             tf.cast(empty, per_word.row_splits.dtype))
         return pieces.with_values(tf.concat([per_word, unk_fill], axis=1))
 
