@@ -7,6 +7,8 @@ WORKDIR /pipeline
 # from its own location (data/schema, models/) are the ones in this image:
 # pipeline/kubeflow_v2_runner.py rewrites local project paths to /pipeline.
 COPY setup.py constraints.txt README.md ./
+COPY contracts contracts
+COPY modules modules
 COPY pipeline pipeline
 COPY components components
 COPY serving serving

@@ -27,7 +27,7 @@ $(MODELS)/vocab.txt: scripts/fetch_minilm.py | $(VENV)/.installed
 
 # A 2-layer random BERT with MiniLM's vocabulary, for the quick profile.
 $(TINY)/config.json: $(MODELS)/vocab.txt
-	$(BIN)/python -c "from pipeline.checkpoint import write_tiny_checkpoint as w; w('$(TINY)', '$(MODELS)')"
+	$(BIN)/python -c "from contracts.checkpoint import write_tiny_checkpoint as w; w('$(TINY)', '$(MODELS)')"
 
 run: setup
 	$(BIN)/ner-pipeline run --data-dir $(DATA_DIR) --pipeline-root $(PIPELINE_ROOT) --serving-dir $(SERVING_DIR)

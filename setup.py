@@ -7,7 +7,7 @@ setup(
     version="0.1.0",
     description="Production TFX pipeline for BERT named-entity recognition on CoNLL data",
     python_requires=">=3.10,<3.11",
-    packages=find_packages(include=["pipeline*", "components*", "serving*"]),
+    packages=find_packages(include=["contracts*", "modules*", "components*", "pipeline*", "serving*"]),
     install_requires=[
         "tfx==1.16.0",
         "apache-beam[gcp]==2.59.0",  # the Beam TFX 1.16 was tested with; 2.74+ drops dill

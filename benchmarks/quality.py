@@ -15,7 +15,7 @@ import time
 
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from pipeline import local_runner, run_summary
-from pipeline.checkpoint import write_tiny_checkpoint
+from contracts.checkpoint import write_tiny_checkpoint
 from pipeline.config import DEFAULT_CHECKPOINT, config_for_profile
 
 

@@ -35,8 +35,8 @@ from transformers import BertTokenizerFast
 
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
-from pipeline import features
-from pipeline.checkpoint import resolve_checkpoint
+from contracts import features
+from contracts.checkpoint import resolve_checkpoint
 from pipeline.config import DEFAULT_CHECKPOINT
 
 

@@ -7,7 +7,7 @@ optimizer steps each:
   seed style   every sentence padded to the longest of the whole data set,
                batch 8 (what the notebook did);
   ours         word-boundary windows, length buckets padded to the bucket
-               bound, batch 32 (components/trainer/dataset.py);
+               bound, batch 32 (modules/trainer/dataset.py);
   ours + XLA, ours + bf16   the same with jit_compile / mixed_bfloat16.
 
 Speed is real (non-padding) tokens per second. The machine's matmul peak
@@ -29,13 +29,13 @@ import tf_keras
 
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
-from components.trainer import dataset
-from components.trainer.losses import MaskedAccuracy, masked_loss
-from components.trainer.model import TokenClassifier, load_token_classifier
-from components.trainer.run import make_optimizer
-from components.transform.tokenization import WordPieceTokenizer, read_special_ids
-from pipeline import features
-from pipeline.checkpoint import resolve_checkpoint
+from modules.trainer import dataset
+from modules.trainer.losses import MaskedAccuracy, masked_loss
+from modules.trainer.model import TokenClassifier, load_token_classifier
+from modules.trainer.run import make_optimizer
+from modules.transform.tokenization import WordPieceTokenizer, read_special_ids
+from contracts import features
+from contracts.checkpoint import resolve_checkpoint
 from pipeline.config import DEFAULT_CHECKPOINT, TrainingConfig
 
 

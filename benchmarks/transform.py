@@ -17,9 +17,9 @@ from tfx import v1 as tfx
 
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
-from components.transform.tokenization import WordPieceTokenizer
+from modules.transform.tokenization import WordPieceTokenizer
 from pipeline import run_summary
-from pipeline.checkpoint import resolve_checkpoint
+from contracts.checkpoint import resolve_checkpoint
 from pipeline.config import DEFAULT_CHECKPOINT, DEFAULT_SCHEMA_FILE
 from pipeline.pipeline import create_components
 

@@ -7,7 +7,7 @@ from components.conll_example_gen.component import MissingSplitError
 from components.conll_example_gen.conll_format import ConllFormatError
 from components.conll_example_gen.executor import EmptySplitError, LostSentencesError
 from components.validation_gate.component import DataAnomaliesError
-from pipeline.checkpoint import CheckpointNotFoundError
+from contracts.checkpoint import CheckpointNotFoundError
 
 DATA_ERRORS = (ConllFormatError, MissingSplitError, EmptySplitError, LostSentencesError,
                DataAnomaliesError, CheckpointNotFoundError)

@@ -16,7 +16,7 @@ import pathlib
 
 from tfx import v1 as tfx
 
-from pipeline.checkpoint import Checkpoint, resolve_checkpoint
+from contracts.checkpoint import Checkpoint, resolve_checkpoint
 from pipeline.config import PROJECT_ROOT, PipelineConfig
 from pipeline.pipeline import create_pipeline
 

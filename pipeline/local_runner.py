@@ -6,7 +6,7 @@ import re
 
 from tfx import v1 as tfx
 
-from pipeline.checkpoint import resolve_checkpoint
+from contracts.checkpoint import resolve_checkpoint
 from pipeline.config import PipelineConfig
 from pipeline.pipeline import create_pipeline
 

@@ -9,13 +9,13 @@ from tfx.dsl.components.base import base_node
 from components.conll_example_gen.component import ConllExampleGen
 from components.ner_evaluator.component import NerEvaluator
 from components.pusher.component import IdempotentPusher
-from components.trainer import run as trainer_run
+from modules.trainer import run as trainer_run
 from components.validation_gate.component import ValidationGate
-from pipeline.checkpoint import Checkpoint
-from pipeline.config import TrainingConfig
+from contracts.checkpoint import Checkpoint
+from contracts.training import TrainingConfig
 
-PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
-RUN_FN = "components.trainer.run.run_fn"
+PREPROCESSING_FN = "modules.transform.preprocessing.preprocessing_fn"
+RUN_FN = "modules.trainer.run.run_fn"
 
 
 def create_components(data_dir: str, schema_file: str, checkpoint: Checkpoint,

@@ -10,7 +10,7 @@ from typing import Dict
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from pipeline import features
+from contracts import features
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "ran",

@@ -12,7 +12,7 @@ from typing import Iterable, Mapping, Sequence
 
 from serving.errors import invalid_argument
 
-# The text signature's input (components/trainer/export.py, ``serve_text``).
+# The text signature's input (modules/trainer/export.py, ``serve_text``).
 SENTENCE_INPUT = "sentences"
 # The exported model splits words on RE2's [\s\p{Z}]+, where \s is ASCII
 # [\t\n\f\r ] and \p{Z} the Unicode separators, so words are counted the same

@@ -73,7 +73,7 @@ def build_cased_vocab(path: pathlib.Path, corpus_words, size: int = 3000) -> pat
 @pytest.fixture(scope="session")
 def tiny_checkpoint(minilm_dir, tmp_path_factory) -> pathlib.Path:
     """A 2-layer random BERT with MiniLM's uncased vocabulary."""
-    from pipeline.checkpoint import write_tiny_checkpoint
+    from contracts.checkpoint import write_tiny_checkpoint
     directory = tmp_path_factory.mktemp("tiny-bert")
     write_tiny_checkpoint(str(directory), str(minilm_dir))
     return directory

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from pipeline.checkpoint import CheckpointNotFoundError, resolve_checkpoint, write_tiny_checkpoint
+from contracts.checkpoint import CheckpointNotFoundError, resolve_checkpoint, write_tiny_checkpoint
 
 
 def test_missing_checkpoint_says_what_was_tried(tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ from tfx.utils import proto_utils
 from components.conll_example_gen import executor
 from components.conll_example_gen.component import MissingSplitError, conll_input_config
 from components.conll_example_gen.conll_format import ConllFormatError
-from pipeline import features
+from contracts import features
 from tests.conftest import TINY_EVAL, TINY_TEST, TINY_TRAIN, write_conll_dir
 
 

@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 from seqeval.metrics.sequence_labeling import get_entities
 
-from components.trainer.entities import decode_entities
-from pipeline import features
+from modules.trainer.entities import decode_entities
+from contracts import features
 
 
 def decode(sentences):

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.trainer.callbacks import RaiseOnNaN
-from components.trainer.losses import MaskedAccuracy, masked_loss
-from components.transform.tokenization import IGNORED_LABEL
+from modules.trainer.callbacks import RaiseOnNaN
+from modules.trainer.losses import MaskedAccuracy, masked_loss
+from modules.transform.tokenization import IGNORED_LABEL
 
 
 def test_loss_is_mean_cross_entropy_over_labelled_positions():

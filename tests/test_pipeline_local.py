@@ -11,9 +11,10 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from transformers import BertTokenizerFast
 
-from components.transform.graph_ops import SERVING_SAFE_OPS, non_core_ops
+from modules.transform.graph_ops import SERVING_SAFE_OPS, non_core_ops
 from components.validation_gate.component import DataAnomaliesError
-from pipeline import features, local_runner, run_summary
+from contracts import features
+from pipeline import local_runner, run_summary
 from pipeline.config import config_for_profile
 from tests.conftest import TINY_EVAL, TINY_TEST, write_conll_dir
 

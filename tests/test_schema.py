@@ -1,10 +1,10 @@
-"""The curated schema stays in step with the label list owned by pipeline.features."""
+"""The curated schema stays in step with the label list owned by contracts.features."""
 
 from tensorflow_data_validation.utils import schema_util
 from tfx.utils import io_utils
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from pipeline import features
+from contracts import features
 from pipeline.config import DEFAULT_SCHEMA_FILE
 
 

@@ -5,9 +5,9 @@ import tensorflow as tf
 from transformers import BertTokenizerFast
 
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
-from components.transform.tokenization import IGNORED_LABEL, WordPieceTokenizer
-from components.transform.windows import split_windows
-from pipeline.checkpoint import resolve_checkpoint
+from modules.transform.tokenization import IGNORED_LABEL, WordPieceTokenizer
+from modules.transform.windows import split_windows
+from contracts.checkpoint import resolve_checkpoint
 from tests.conftest import build_cased_vocab
 
 
@@ -104,7 +104,7 @@ def test_word_without_pieces_keeps_a_position(minilm_dir):
                                tf.ragged.constant([[3, 0, 0, 0]], tf.int64))
     unk = tokenizer.special_ids.unk
     assert encoded["input_ids"].to_list()[0][2:4] == [unk, unk]
-    assert encoded["word_starts"].to_list() == [[1, 2, 3, 4]]
+    assert encoded["first_pieces"].to_list() == [[1, 2, 3, 4]]
     assert encoded["labels"].to_list() == [[IGNORED_LABEL, 3, 0, 0, 0, IGNORED_LABEL]]
 
 
@@ -113,7 +113,7 @@ def test_labels_sit_on_first_pieces_only(minilm_dir):
     encoded = tokenizer.encode(tf.ragged.constant([["Blackburn", "rejects", "U.S."]]),
                                tf.ragged.constant([[1, 0, 5]], tf.int64))
     labels = encoded["labels"].to_list()[0]
-    starts = encoded["word_starts"].to_list()[0]
+    starts = encoded["first_pieces"].to_list()[0]
     assert [labels[i] for i in starts] == [1, 0, 5]
     assert all(label == IGNORED_LABEL for i, label in enumerate(labels) if i not in starts)
     assert len(labels) == len(encoded["input_ids"].to_list()[0])
@@ -126,7 +126,7 @@ def test_sentence_of_651_words_keeps_every_word(minilm_dir):
     labels = [[(i % 9) for i in range(len(s))] for s in words]
     encoded = tokenizer.encode(tf.ragged.constant(words), tf.ragged.constant(labels, tf.int64))
     assert encoded["input_ids"].row_lengths().numpy()[0] > 512
-    windows = split_windows(encoded["input_ids"], encoded["word_starts"], 512, encoded["labels"])
+    windows = split_windows(encoded["input_ids"], encoded["first_pieces"], 512, encoded["labels"])
     assert windows.input_ids.row_lengths().numpy().max() <= 512
     sentence_of_window = windows.sentence.numpy().tolist()
     assert sentence_of_window[-1] == 1 and set(sentence_of_window[:-1]) == {0}
@@ -142,9 +142,9 @@ def test_sentence_of_651_words_keeps_every_word(minilm_dir):
     assert windows.word_piece_index.row_lengths().numpy().tolist() == [651, 2]
     first_piece_ids = tf.gather(windows.input_ids.flat_values, windows.word_piece_index.flat_values)
     whole = tf.gather(encoded["input_ids"].flat_values,
-                      encoded["word_starts"].flat_values
+                      encoded["first_pieces"].flat_values
                       + tf.repeat(encoded["input_ids"].row_starts(),
-                                  encoded["word_starts"].row_lengths()))
+                                  encoded["first_pieces"].row_lengths()))
     assert first_piece_ids.numpy().tolist() == whole.numpy().tolist()
     # Windows are cut between words: each one starts on a word's first piece.
     assert all(row[1] != IGNORED_LABEL for row in windows.labels.to_list())

@@ -13,7 +13,7 @@ from tfx.dsl.components.base import executor_spec
 from tfx.proto import example_gen_pb2
 
 from components.conll_example_gen import executor
-from pipeline import features
+from contracts import features
 
 
 class MissingSplitError(FileNotFoundError):

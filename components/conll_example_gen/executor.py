@@ -23,7 +23,7 @@ from tfx.utils import proto_utils
 
 from components.conll_example_gen.conll_format import (
     Sentence, SplitStats, decode_lines, read_sentences)
-from pipeline import features
+from contracts import features
 
 STATS_FILE_NAME = "conll_stats.json"
 
@@ -41,7 +41,7 @@ def _bytes_feature(values) -> tf.train.Feature:
 
 
 def sentence_to_example(sentence: Sentence) -> tf.train.Example:
-    """The tf.Example layout every later stage reads (keys from pipeline.features)."""
+    """The tf.Example layout every later stage reads (keys from contracts.features)."""
     feature = {
         features.TOKENS: _bytes_feature(sentence.tokens),
         features.NER_TAGS: _bytes_feature(sentence.ner_tags),

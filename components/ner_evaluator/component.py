@@ -22,7 +22,7 @@ from tfx.utils import path_utils
 
 from components.ner_evaluator import metrics, report
 from components.ner_evaluator.predictions import predict_split
-from pipeline import features
+from contracts import features
 
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.md"

@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from seqeval.metrics import classification_report
 from seqeval.metrics.sequence_labeling import get_entities
 
-from pipeline import features
+from contracts import features
 
 MISSED = "(missed)"      # a gold entity with no predicted span
 SPURIOUS = "(spurious)"  # a predicted span with no gold entity

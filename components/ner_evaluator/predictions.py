@@ -8,8 +8,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the ops the exported model uses)
 
-from components.trainer.export import SERVE_EXAMPLES
-from pipeline import features
+from modules.trainer.export import SERVE_EXAMPLES
+from contracts import features
 
 _RAW_SPEC = {features.TOKENS: tf.io.VarLenFeature(tf.string),
              features.NER_TAGS: tf.io.VarLenFeature(tf.string)}

@@ -2,7 +2,7 @@
 
 from typing import Dict, List
 
-from pipeline import features
+from contracts import features
 
 
 def conll_predictions(tokens: List[List[str]], gold: List[List[str]],

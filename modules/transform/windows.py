@@ -48,18 +48,22 @@ def _window_bounds(body_ends: tf.Tensor, boundaries: tf.RaggedTensor, budget: in
     return tf.gather(sentence, order), tf.gather(start, order), tf.gather(end, order)
 
 
-def split_windows(input_ids: tf.RaggedTensor, word_starts: tf.RaggedTensor, max_length: int,
+def split_windows(input_ids: tf.RaggedTensor, first_pieces: tf.RaggedTensor, max_length: int,
                   labels: Optional[tf.RaggedTensor] = None) -> Windows:
     """Windows of at most ``max_length`` pieces for a batch of encoded sentences.
 
     ``input_ids``/``labels`` are ragged [batch, pieces] with [CLS] and [SEP];
-    ``word_starts`` ragged [batch, words] (see tokenization.encode).
+    ``first_pieces`` ragged [batch, words] (see tokenization.encode). ``max_length``
+    must leave room for [CLS], [SEP] and one piece (at least 3), or no window
+    could make progress.
     """
+    if max_length < 3:
+        raise ValueError(f"max_length must be at least 3 ([CLS], one piece, [SEP]), not {max_length}")
     input_ids = input_ids.with_row_splits_dtype(tf.int64)
-    word_starts = word_starts.with_row_splits_dtype(tf.int64)
+    first_pieces = first_pieces.with_row_splits_dtype(tf.int64)
     lengths = input_ids.row_lengths()
     body_ends = lengths - 1  # position of [SEP]
-    boundaries = tf.concat([word_starts, body_ends[:, None]], axis=1)
+    boundaries = tf.concat([first_pieces, body_ends[:, None]], axis=1)
     sentence, start, end = _window_bounds(body_ends, boundaries, max_length - 2)
 
     def cut(values: tf.RaggedTensor) -> tf.RaggedTensor:
@@ -73,9 +77,9 @@ def split_windows(input_ids: tf.RaggedTensor, word_starts: tf.RaggedTensor, max_
     window_ids = cut(input_ids)
     window_labels = None if labels is None else cut(labels.with_row_splits_dtype(tf.int64))
 
-    word_sentence = word_starts.value_rowids()
-    word_keys = word_sentence * _KEY_STRIDE + word_starts.flat_values
+    word_sentence = first_pieces.value_rowids()
+    word_keys = word_sentence * _KEY_STRIDE + first_pieces.flat_values
     window_of_word = tf.searchsorted(sentence * _KEY_STRIDE + start, word_keys, side="right") - 1
     piece_index = (tf.gather(window_ids.row_starts(), window_of_word)
-                   + word_starts.flat_values - tf.gather(start, window_of_word) + 1)
-    return Windows(window_ids, window_labels, sentence, word_starts.with_flat_values(piece_index))
+                   + first_pieces.flat_values - tf.gather(start, window_of_word) + 1)
+    return Windows(window_ids, window_labels, sentence, first_pieces.with_flat_values(piece_index))

@@ -1,7 +1,7 @@
 """Training and evaluation batches from Transform's output.
 
 Sentences are cut into windows of at most ``max_length`` pieces (word
-boundaries, see components.transform.windows), grouped into buckets of
+boundaries, see modules.transform.windows), grouped into buckets of
 similar length and padded only to the bucket's boundary, so a batch of short
 sentences costs what short sentences cost (the seed padded everything to the
 longest sentence of the data set).
@@ -11,12 +11,12 @@ from typing import List, Tuple
 
 import tensorflow as tf
 
-from components.transform import preprocessing
-from components.transform.tokenization import IGNORED_LABEL
-from components.transform.windows import split_windows
+from modules.transform import preprocessing
+from modules.transform.tokenization import IGNORED_LABEL
+from modules.transform.windows import split_windows
 
 _FEATURE_SPEC = {key: tf.io.VarLenFeature(tf.int64) for key in
-                 (preprocessing.INPUT_IDS, preprocessing.WORD_STARTS, preprocessing.LABELS)}
+                 (preprocessing.INPUT_IDS, preprocessing.FIRST_PIECES, preprocessing.LABELS)}
 
 
 def bucket_boundaries(max_length: int) -> List[int]:
@@ -28,7 +28,7 @@ def bucket_boundaries(max_length: int) -> List[int]:
 def _windows(serialized: tf.Tensor, max_length: int) -> Tuple[tf.Tensor, tf.Tensor]:
     parsed = tf.io.parse_example(serialized, _FEATURE_SPEC)
     ragged = {key: tf.RaggedTensor.from_sparse(value) for key, value in parsed.items()}
-    windows = split_windows(ragged[preprocessing.INPUT_IDS], ragged[preprocessing.WORD_STARTS],
+    windows = split_windows(ragged[preprocessing.INPUT_IDS], ragged[preprocessing.FIRST_PIECES],
                             max_length, ragged[preprocessing.LABELS])
     return windows.input_ids, windows.labels
 

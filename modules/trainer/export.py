@@ -18,10 +18,10 @@ from typing import Dict
 import tensorflow as tf
 import tensorflow_text as text
 
-from components.trainer.entities import decode_entities
-from components.transform import preprocessing
-from components.transform.windows import split_windows
-from pipeline import features
+from modules.trainer.entities import decode_entities
+from modules.transform import preprocessing
+from modules.transform.windows import split_windows
+from contracts import features
 
 SERVE_TEXT = "serving_default"
 SERVE_EXAMPLES = "serve_examples"
@@ -45,8 +45,8 @@ class NerModule(tf.Module):
         """Class probabilities of each word's first piece: ragged [batch, words, labels]."""
         transformed = self.tft_layer({features.TOKENS: words.to_sparse()})
         input_ids = tf.RaggedTensor.from_sparse(transformed[preprocessing.INPUT_IDS])
-        word_starts = tf.RaggedTensor.from_sparse(transformed[preprocessing.WORD_STARTS])
-        windows = split_windows(input_ids, word_starts, self.max_length)
+        first_pieces = tf.RaggedTensor.from_sparse(transformed[preprocessing.FIRST_PIECES])
+        windows = split_windows(input_ids, first_pieces, self.max_length)
         ids = windows.input_ids.to_tensor(self.pad_id)
         mask = tf.ones_like(windows.input_ids).to_tensor(0)
         # A batch of empty sentences has no window; BERT cannot run on zero rows.

@@ -15,7 +15,7 @@ from absl import logging
 from transformers import BertConfig, TFBertForTokenClassification
 from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
 
-from pipeline import features
+from contracts import features
 
 
 def load_token_classifier(checkpoint_dir: str) -> TFBertForTokenClassification:

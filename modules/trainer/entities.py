@@ -10,7 +10,7 @@ from typing import Dict
 
 import tensorflow as tf
 
-from pipeline import features
+from contracts import features
 
 _TYPE_OF_LABEL = [features.ENTITY_TYPES.index(label[2:]) if label != "O" else -1
                   for label in features.LABELS]

@@ -1,10 +1,10 @@
 """preprocessing_fn for the standard TFX Transform component.
 
 Turns each sentence's words and tags into BERT inputs with in-graph WordPiece
-(components.transform.tokenization). Sequences are kept whole: nothing is
+(modules.transform.tokenization). Sequences are kept whole: nothing is
 truncated here, so no word ever loses its label; the model's position limit
 is handled by splitting long sentences into windows at word boundaries
-(components.transform.windows) when batches are built and at serving time.
+(modules.transform.windows) when batches are built and at serving time.
 
 tensorflow_text ops must be registered in every process that runs the
 transform graph. Importing this module (through tokenization) registers them
@@ -16,7 +16,7 @@ not arranged (nor tested) here, which is why the workers stay in process.
 
 Outputs per sentence (variable length, int64):
   input_ids    [CLS] word pieces [SEP]
-  word_starts  position in input_ids of each word's first piece
+  first_pieces position in input_ids of each word's first piece
   labels       tag id on each word's first piece, -100 elsewhere
                (only when ner_tags are given, i.e. not at serving time)
 """
@@ -26,14 +26,14 @@ from typing import Any, Dict
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components.transform.tokenization import WordPieceTokenizer
-from pipeline import features
+from modules.transform.tokenization import WordPieceTokenizer
+from contracts import features
 
 INPUT_IDS = "input_ids"
-WORD_STARTS = "word_starts"
+FIRST_PIECES = "first_pieces"
 LABELS = "labels"
 
-# Keys of the Transform component's custom_config (fields of pipeline.checkpoint.Checkpoint).
+# Keys of the Transform component's custom_config (fields of contracts.checkpoint.Checkpoint).
 VOCAB_FILE = "vocab_file"
 LOWER_CASE = "lower_case"
 STRIP_ACCENTS = "strip_accents"

@@ -2,7 +2,7 @@
 
 TF Serving's images bundle core TF and an older tensorflow_text; anything
 outside core TF must be one of the long-standing TF Text ops
-(SERVING_SAFE_OPS, reasons in components/transform/tokenization.py).
+(SERVING_SAFE_OPS, reasons in modules/transform/tokenization.py).
 """
 
 from typing import Set

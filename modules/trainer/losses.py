@@ -7,7 +7,7 @@ never count, unlike the seed notebook, whose accuracy counted padding.
 import tensorflow as tf
 import tf_keras
 
-from components.transform.tokenization import IGNORED_LABEL
+from modules.transform.tokenization import IGNORED_LABEL
 
 
 def _labelled(labels: tf.Tensor) -> tf.Tensor:

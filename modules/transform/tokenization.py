@@ -107,7 +107,7 @@ class WordPieceTokenizer(tf.Module):
         """BERT inputs for ragged [batch, words] of word strings.
 
         Returns ragged [batch, ...] tensors: ``input_ids`` ([CLS] pieces [SEP]),
-        ``word_starts`` (position in input_ids of each word's first piece) and,
+        ``first_pieces`` (position in input_ids of each word's first piece) and,
         when ``label_ids`` ([batch, words]) are given, ``labels``: the word's
         label on its first piece, IGNORED_LABEL on other pieces and specials.
         """
@@ -124,7 +124,7 @@ class WordPieceTokenizer(tf.Module):
 
         encoded = {
             "input_ids": with_specials(sentence_pieces, self.special_ids.cls, self.special_ids.sep),
-            "word_starts": words.with_flat_values(
+            "first_pieces": words.with_flat_values(
                 tf.boolean_mask(position_in_sentence, first_piece)),
         }
         if label_ids is not None:

@@ -1,5 +1,5 @@
 """Training callbacks: per-epoch validation with entity F1, best-epoch selection,
-early stopping, progress lines and a NaN guard."""
+early stopping, the step cap, progress lines and a NaN guard."""
 
 import logging
 import time
@@ -10,9 +10,9 @@ import tensorflow as tf
 import tf_keras
 from seqeval.metrics import f1_score
 
-from components.trainer.losses import masked_loss
-from components.transform.tokenization import IGNORED_LABEL
-from pipeline import features
+from modules.trainer.losses import masked_loss
+from modules.transform.tokenization import IGNORED_LABEL
+from contracts import features
 
 # Progress lines the CLI shows even without --verbose (see pipeline/local_runner.py).
 PROGRESS = logging.getLogger("ner_pipeline.progress")
@@ -70,7 +70,7 @@ class EpochValidation(tf_keras.callbacks.Callback):
         if logs["eval_entity_f1"] > self.best_f1:
             self.best_f1, self.best_epoch = logs["eval_entity_f1"], epoch + 1
             self.best_weights = self.model.get_weights()
-        elif epoch + 1 - self.best_epoch >= self.patience:
+        elif epoch + 1 - self.best_epoch >= self.patience and not self.model.stop_training:
             PROGRESS.info("Eval entity F1 has not improved for %d epochs: stopping", self.patience)
             self.model.stop_training = True
 
@@ -78,6 +78,25 @@ class EpochValidation(tf_keras.callbacks.Callback):
         if self.best_weights is not None:
             PROGRESS.info("Keeping epoch %d (eval entity F1 %.4f)", self.best_epoch, self.best_f1)
             self.model.set_weights(self.best_weights)
+
+
+class StepLimit(tf_keras.callbacks.Callback):
+    """Ends training after exactly ``total_steps`` optimizer steps, mid-epoch if need be.
+
+    Keras' fit cannot shorten only the last epoch; stopping from a batch end breaks
+    the epoch's step loop and still runs on_epoch_end (so EpochValidation scores the
+    partial epoch) before fit returns. ``steps`` counts the steps actually trained.
+    """
+
+    def __init__(self, total_steps: int):
+        super().__init__()
+        self.total_steps = total_steps
+        self.steps = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if self.steps >= self.total_steps:
+            self.model.stop_training = True
 
 
 class ProgressLog(tf_keras.callbacks.Callback):

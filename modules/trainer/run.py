@@ -1,0 +1,110 @@
+"""run_fn for the standard TFX Trainer: fine-tune, validate per epoch, export.
+
+Hyperparameters arrive typed through custom_config (pipeline.config.TrainingConfig),
+never as constants here.
+"""
+
+import json
+import math
+import os
+from typing import List, Tuple
+
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras
+from absl import logging
+from transformers import create_optimizer
+
+from modules.trainer import dataset, export
+from modules.trainer.callbacks import (
+    PROGRESS, EpochValidation, ProgressLog, RaiseOnNaN, StepLimit)
+from modules.trainer.losses import MaskedAccuracy, masked_loss
+from modules.trainer.model import TokenClassifier, load_token_classifier
+from modules.trainer.plots import save_curves
+from modules.transform.tokenization import read_special_ids
+from contracts.checkpoint import Checkpoint
+from contracts.training import TrainingConfig
+
+# Keys of the Trainer's custom_config.
+TRAINING = "training"
+CHECKPOINT = "checkpoint"
+
+
+def count_batches(batches: tf.data.Dataset) -> int:
+    return int(batches.reduce(tf.constant(0, tf.int64), lambda count, _: count + 1))
+
+
+def make_optimizer(hp: TrainingConfig, total_steps: int):
+    optimizer, _ = create_optimizer(
+        init_lr=hp.learning_rate, num_train_steps=total_steps,
+        num_warmup_steps=int(hp.warmup_ratio * total_steps),
+        min_lr_ratio=1.0 if hp.lr_schedule == "constant" else 0.0,
+        adam_global_clipnorm=hp.clip_norm or None, weight_decay_rate=hp.weight_decay)
+    return optimizer
+
+
+def plan_steps(hp: TrainingConfig, steps_per_epoch: int) -> Tuple[int, int]:
+    """(total optimizer steps, epochs fit runs): ``--epochs`` full passes, capped by
+    ``--max-steps``; the last epoch is cut short when the cap falls inside it."""
+    if steps_per_epoch < 1:
+        raise ValueError("The training split gives no batch")
+    total_steps = hp.epochs * steps_per_epoch
+    if hp.max_steps:
+        total_steps = min(total_steps, hp.max_steps)
+    return total_steps, math.ceil(total_steps / steps_per_epoch)
+
+
+def train(classifier: tf_keras.Model, batches: tf.data.Dataset, steps_per_epoch: int,
+          total_steps: int, callbacks: List[tf_keras.callbacks.Callback]) -> int:
+    """Fits exactly ``total_steps`` steps (epoch-end callbacks run after each epoch,
+    the last, possibly partial, one included); returns the steps trained, fewer
+    than ``total_steps`` only when a callback stopped early."""
+    limit = StepLimit(total_steps)
+    epochs = math.ceil(total_steps / steps_per_epoch)
+    classifier.fit(batches.repeat(), epochs=epochs, steps_per_epoch=min(steps_per_epoch, total_steps),
+                   callbacks=[limit, *callbacks], verbose=0)
+    return limit.steps
+
+
+def run_fn(fn_args) -> None:
+    hp = TrainingConfig(**fn_args.custom_config[TRAINING])
+    hp.validate()
+    checkpoint = Checkpoint(**fn_args.custom_config[CHECKPOINT])
+    tf_keras.utils.set_random_seed(hp.seed)
+    tf_keras.mixed_precision.set_global_policy(hp.mixed_precision)
+    if hp.max_seq_length > checkpoint.max_positions:
+        logging.warning("--max-seq-length %d exceeds the checkpoint's position limit: using %d",
+                        hp.max_seq_length, checkpoint.max_positions)
+    max_length = min(hp.max_seq_length or checkpoint.max_positions, checkpoint.max_positions)
+    pad_id = read_special_ids(checkpoint.vocab_file).pad
+
+    train_batches = dataset.batched(dataset.windows_dataset(fn_args.train_files, max_length),
+                                    hp.batch_size, max_length, pad_id, shuffle_seed=hp.seed)
+    eval_batches = dataset.batched(dataset.windows_dataset(fn_args.eval_files, max_length),
+                                   hp.batch_size, max_length, pad_id)
+    steps_per_epoch = count_batches(train_batches)
+    total_steps, epochs = plan_steps(hp, steps_per_epoch)
+    PROGRESS.info("Training %d steps: %d epoch(s) of up to %d batches, max length %d",
+                  total_steps, epochs, steps_per_epoch, max_length)
+
+    classifier = TokenClassifier(load_token_classifier(checkpoint.directory))
+    classifier.compile(optimizer=make_optimizer(hp, total_steps), loss=masked_loss,
+                       metrics=[MaskedAccuracy()], jit_compile=hp.jit_compile)
+    validation = EpochValidation(eval_batches, hp.early_stopping_patience)
+    trained_steps = train(classifier, train_batches, steps_per_epoch, total_steps,
+                          [RaiseOnNaN(), ProgressLog(total_steps), validation,
+                           tf_keras.callbacks.TensorBoard(fn_args.model_run_dir)])
+
+    tf.io.gfile.makedirs(fn_args.model_run_dir)
+    with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "history.json"), "w") as handle:
+        json.dump({"epochs": validation.history, "best_epoch": validation.best_epoch,
+                   "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
+                   "trained_steps": trained_steps,
+                   "hyperparameters": fn_args.custom_config[TRAINING]},
+                  handle, indent=2)
+    save_curves(validation.history, fn_args.model_run_dir)
+
+    transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    module = export.NerModule(classifier, transform_output.transform_features_layer(),
+                              max_length, pad_id)
+    export.export(module, fn_args.serving_model_dir)
