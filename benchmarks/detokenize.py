@@ -10,10 +10,12 @@ import re
 from typing import List, Sequence, Tuple
 
 # Attached to the word before: closing punctuation and clitics ('s, n't, 're...).
-_NO_SPACE_BEFORE = re.compile(r"[,.;:!?)\]}'’”»]|\.{2,}|(?i:['’](?:s|m|re|ve|ll|d)|n['’]t)")
+_NO_SPACE_BEFORE = re.compile(
+    r"[,.;:!?)\]}'’”»]|\.{2,}|(?i:['’](?:s|m|re|ve|ll|d)|n['’]t)")
 # Attached to the word after.
 _NO_SPACE_AFTER = frozenset("([{“‘«")
-# Double quotes open and close in turn within a sentence.
+# Double quotes open and close in turn within a sentence; one that ends the
+# sentence closes (CoNLL sentences may start inside a quotation).
 _DOUBLE_QUOTE = '"'
 
 
@@ -23,10 +25,12 @@ def detokenize(tokens: Sequence[str]) -> Tuple[str, List[Tuple[int, int]]]:
     spans = []
     quote_open = False
     glue_next = True  # no space before the first token
-    for token in tokens:
+    for index, token in enumerate(tokens):
         if token == _DOUBLE_QUOTE:
-            glue_before, glue_after = quote_open, not quote_open
-            quote_open = not quote_open
+            closes = quote_open or all(_NO_SPACE_BEFORE.fullmatch(after)
+                                       for after in tokens[index + 1:])
+            glue_before, glue_after = closes, not closes
+            quote_open = not closes
         else:
             glue_before = bool(_NO_SPACE_BEFORE.fullmatch(token))
             glue_after = token in _NO_SPACE_AFTER

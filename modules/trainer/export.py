@@ -1,12 +1,16 @@
-"""The exported SavedModel and its two signatures.
+"""The exported SavedModel and its three signatures.
 
-``serving_default`` takes raw sentences (a batch of strings), splits them on
-whitespace, tokenizes them with the Transform graph, runs the classifier over
+``serving_default`` takes ordinary text (a batch of strings), splits it into
+CoNLL-style words in the graph (modules/trainer/pretokenization.py: white
+space, and punctuation off the word edges as the CoNLL files have it),
+tokenizes them with the Transform graph, runs the classifier over
 word-boundary windows and returns per word: text, tag, score and character
-offsets, plus the entity spans decoded from the tags. ``serve_examples``
-takes serialized tf.Examples with a ``tokens`` feature (as ConllExampleGen
-writes them) and returns per-word tags and class probabilities, for batch
-prediction and evaluation.
+offsets, plus the entity spans decoded from the tags. ``serve_words`` does
+the same for clients that bring their own words (offsets then refer to the
+words joined by single spaces). ``serve_examples`` takes serialized
+tf.Examples with a ``tokens`` feature (as ConllExampleGen writes them) and
+returns per-word tags and class probabilities, for batch prediction and
+evaluation.
 
 Every output is dense per instance (padded, with counts), so TF Serving's
 row ("instances") and columnar ("inputs") JSON formats both work. Offsets
@@ -16,17 +20,23 @@ count Unicode characters (code points), as Python's str indexing does.
 from typing import Dict
 
 import tensorflow as tf
-import tensorflow_text as text
+import tensorflow_text  # noqa: F401  # registers the TF Text ops the signatures call
 
+from contracts import features
 from modules.trainer.entities import decode_entities
+from modules.trainer.pretokenization import split_words
 from modules.transform import preprocessing
 from modules.transform.windows import split_windows
-from contracts import features
 
 SERVE_TEXT = "serving_default"
+SERVE_WORDS = "serve_words"
 SERVE_EXAMPLES = "serve_examples"
-# Words are separated by any Unicode white space.
-_WORD_SEPARATOR = r"[\s\p{Z}]+"
+
+
+def _characters_before(byte_offsets: tf.Tensor, sentences: tf.Tensor) -> tf.Tensor:
+    """Character (code point) offsets of byte offsets into the given sentences."""
+    prefixes = tf.strings.substr(sentences, tf.zeros_like(byte_offsets), byte_offsets)
+    return tf.cast(tf.strings.length(prefixes, unit="UTF8_CHAR"), tf.int64)
 
 
 class NerModule(tf.Module):
@@ -58,25 +68,20 @@ class NerModule(tf.Module):
         per_word = tf.gather(per_piece.flat_values, windows.word_piece_index.flat_values)
         return windows.word_piece_index.with_flat_values(tf.nn.softmax(per_word, axis=-1))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="sentences")])
-    def serve_text(self, sentences: tf.Tensor) -> Dict[str, tf.Tensor]:
-        words, byte_starts, byte_ends = text.regex_split_with_offsets(
-            sentences, _WORD_SEPARATOR, "")
+    def tag_words(self, sentences: tf.Tensor, words: tf.RaggedTensor, byte_starts: tf.RaggedTensor,
+                  byte_ends: tf.RaggedTensor) -> Dict[str, tf.Tensor]:
+        """Tags, scores, offsets and entities of ``words`` found at the byte
+        offsets ``byte_starts``/``byte_ends`` of ``sentences``."""
+        words = words.with_row_splits_dtype(tf.int64)
         probabilities = self.word_probabilities(words)
         tag_ids = words.with_flat_values(tf.argmax(probabilities.flat_values, axis=-1))
         scores = words.with_flat_values(tf.reduce_max(probabilities.flat_values, axis=-1))
-        row_of_word = words.with_row_splits_dtype(tf.int64).value_rowids()
-        sentence_of_word = tf.gather(sentences, row_of_word)
-
-        def characters_before(byte_offsets: tf.Tensor, sentence: tf.Tensor) -> tf.Tensor:
-            return tf.cast(tf.strings.length(tf.strings.substr(sentence, tf.zeros_like(byte_offsets), byte_offsets),
-                                             unit="UTF8_CHAR"), tf.int64)
-
-        char_starts = characters_before(byte_starts.flat_values, sentence_of_word)
-        char_ends = characters_before(byte_ends.flat_values, sentence_of_word)
+        sentence_of_word = tf.gather(sentences, words.value_rowids())
+        char_starts = _characters_before(byte_starts.flat_values, sentence_of_word)
+        char_ends = _characters_before(byte_ends.flat_values, sentence_of_word)
 
         chunks = decode_entities(tag_ids)
-        first = tf.gather(words.with_row_splits_dtype(tf.int64).row_starts(), chunks["sentence"])
+        first = tf.gather(words.row_starts(), chunks["sentence"])
         first_word, last_word = first + chunks["first_word"], first + chunks["last_word"]
         entity_byte_start = tf.gather(byte_starts.flat_values, first_word)
         entity_byte_end = tf.gather(byte_ends.flat_values, last_word)
@@ -112,6 +117,25 @@ class NerModule(tf.Module):
             "entity_scores": per_sentence(entity_scores, 0.0),
         }
 
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="sentences")])
+    def serve_text(self, sentences: tf.Tensor) -> Dict[str, tf.Tensor]:
+        return self.tag_words(sentences, *split_words(sentences))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="words"),
+                                  tf.TensorSpec([None], tf.int64, name="word_count")])
+    def serve_words(self, words: tf.Tensor, word_count: tf.Tensor) -> Dict[str, tf.Tensor]:
+        """Words given by the client, right-padded; ``word_count`` says how many are real."""
+        width = tf.shape(words, out_type=tf.int64)[1]
+        with tf.control_dependencies([
+                tf.debugging.assert_non_negative(word_count, message="word_count < 0"),
+                tf.debugging.assert_less_equal(word_count, width,
+                                               message="word_count exceeds the words given")]):
+            ragged = tf.RaggedTensor.from_tensor(words, lengths=word_count)
+        byte_lengths = tf.strings.length(ragged)
+        byte_ends = tf.cumsum(byte_lengths + 1, axis=1) - 1
+        sentences = tf.strings.reduce_join(ragged, axis=1, separator=" ")
+        return self.tag_words(sentences, ragged, byte_ends - byte_lengths, byte_ends)
+
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_examples(self, examples: tf.Tensor) -> Dict[str, tf.Tensor]:
         parsed = tf.io.parse_example(examples, {features.TOKENS: tf.io.VarLenFeature(tf.string)})
@@ -129,5 +153,6 @@ class NerModule(tf.Module):
 def export(module: NerModule, directory: str) -> None:
     tf.saved_model.save(module, directory, signatures={
         SERVE_TEXT: module.serve_text.get_concrete_function(),
+        SERVE_WORDS: module.serve_words.get_concrete_function(),
         SERVE_EXAMPLES: module.serve_examples.get_concrete_function(),
     })

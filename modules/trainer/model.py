@@ -56,3 +56,22 @@ class TokenClassifier(tf_keras.Model):
         logits = self.bert(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
                            training=training).logits
         return tf.cast(logits, tf.float32)
+
+
+def inference_copy(trained: TokenClassifier) -> TokenClassifier:
+    """A float32 copy of the trained classifier for export.
+
+    It holds the weights and nothing else (the trained model also tracks the
+    optimizer's slots, twice the weights' size), and it computes in float32
+    whatever precision policy training used, so TF Serving on any CPU runs it
+    at full precision.
+    """
+    policy = tf_keras.mixed_precision.global_policy()
+    tf_keras.mixed_precision.set_global_policy("float32")
+    try:
+        bert = TFBertForTokenClassification(trained.bert.config)
+        bert(bert.dummy_inputs)
+    finally:
+        tf_keras.mixed_precision.set_global_policy(policy)
+    bert.set_weights(trained.bert.get_weights())
+    return TokenClassifier(bert)

@@ -1,0 +1,191 @@
+"""The exported serving graph with a classifier whose outputs are known.
+
+A rule classifier (a fixed label per vocabulary piece, as one-hot logits) is
+wrapped in the real NerModule with a real tf.Transform graph of MiniLM's
+vocabulary, exported and loaded back, so every word, tag, entity and offset
+can be asserted exactly: the random tiny model of the pipeline test may
+predict no entity at all.
+"""
+
+import dataclasses
+import functools
+
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+import tensorflow_transform.beam as tft_beam
+from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
+
+from contracts import features
+from contracts.checkpoint import resolve_checkpoint
+from modules.trainer import export
+from modules.transform.graph_ops import SERVING_SAFE_OPS, non_core_ops
+from modules.transform.preprocessing import preprocessing_fn
+from modules.transform.tokenization import read_special_ids
+
+# First piece of a word (MiniLM is uncased and strips accents) -> its tag;
+# Merkel and Macron are mer ##kel and macro ##n.
+RULES = {"angela": "B-PER", "mer": "I-PER", "emmanuel": "B-PER", "macro": "I-PER",
+         "paris": "B-LOC", "berlin": "B-LOC", "rome": "B-LOC", "u": "B-LOC",
+         "reuters": "B-ORG", "department": "B-ORG", "of": "I-ORG", "state": "I-ORG",
+         "zurich": "B-LOC", "japan": "B-LOC", "東": "B-LOC", "京": "I-LOC", "cafe": "B-ORG"}
+WINDOW = 8  # pieces per window, [CLS] and [SEP] included: long sentences need several
+
+
+class RuleClassifier(tf.Module):
+    """Logits that put each piece on the label RULES gives it (O otherwise)."""
+
+    def __init__(self, vocab_file: str):
+        super().__init__()
+        with open(vocab_file, encoding="utf-8") as handle:
+            vocab = [line.rstrip("\n") for line in handle]
+        labels = [features.LABEL_TO_ID.get(RULES.get(piece, "O")) for piece in vocab]
+        self.label_of_piece = tf.constant(labels, tf.int64)
+
+    def __call__(self, inputs, training=False):
+        del training
+        tf.debugging.assert_less_equal(tf.shape(inputs["input_ids"])[1], WINDOW)
+        labels = tf.gather(self.label_of_piece, inputs["input_ids"])
+        return 10.0 * tf.one_hot(labels, len(features.LABELS))
+
+
+@pytest.fixture(scope="module")
+def transform_output(minilm_dir, tmp_path_factory) -> tft.TFTransformOutput:
+    """A real transform graph: preprocessing_fn analysed and written by tf.Transform."""
+    checkpoint = resolve_checkpoint(str(minilm_dir))
+    spec = {features.TOKENS: tf.io.VarLenFeature(tf.string),
+            features.NER_TAGS: tf.io.VarLenFeature(tf.string)}
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
+    output_dir = str(tmp_path_factory.mktemp("transform_graph"))
+    with tft_beam.Context(temp_dir=str(tmp_path_factory.mktemp("tft_tmp"))):
+        transform_fn = (([{features.TOKENS: ["EU"], features.NER_TAGS: ["B-ORG"]}], metadata)
+                        | tft_beam.AnalyzeDataset(functools.partial(
+                            preprocessing_fn, custom_config=dataclasses.asdict(checkpoint))))
+        _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
+    return tft.TFTransformOutput(output_dir)
+
+
+@pytest.fixture(scope="module")
+def served(transform_output, minilm_dir, tmp_path_factory):
+    vocab_file = str(minilm_dir / "vocab.txt")
+    module = export.NerModule(RuleClassifier(vocab_file),
+                              transform_output.transform_features_layer(), WINDOW,
+                              read_special_ids(vocab_file).pad)
+    directory = tmp_path_factory.mktemp("exported") / "1"
+    export.export(module, str(directory))
+    return directory, tf.saved_model.load(str(directory))
+
+
+def tag_text(served, texts):
+    """serving_default's outputs, unpadded, as Python values per sentence."""
+    outputs = served[1].signatures[export.SERVE_TEXT](sentences=tf.constant(texts, tf.string))
+    return unpad(outputs)
+
+
+def unpad(outputs):
+    results = []
+    for row, (words, entities) in enumerate(zip(outputs["word_count"].numpy(),
+                                                outputs["entity_count"].numpy())):
+        def column(key, count, row=row):
+            values = outputs[key].numpy()[row, :count].tolist()
+            return [v.decode("utf-8") if isinstance(v, bytes) else v for v in values]
+        results.append({
+            "words": column("words", words), "tags": column("tags", words),
+            "offsets": list(zip(column("word_starts", words), column("word_ends", words))),
+            "entities": list(zip(column("entity_types", entities),
+                                 column("entity_texts", entities),
+                                 column("entity_starts", entities),
+                                 column("entity_ends", entities)))})
+    return results
+
+
+def assert_offsets_exact(text, result):
+    for word, (start, end) in zip(result["words"], result["offsets"]):
+        assert text[start:end] == word
+    for _, entity_text, start, end in result["entities"]:
+        assert text[start:end] == entity_text
+
+
+@pytest.mark.parametrize("text, words, entities", [
+    ("Angela Merkel met Emmanuel Macron in Paris.",
+     ["Angela", "Merkel", "met", "Emmanuel", "Macron", "in", "Paris", "."],
+     [("PER", "Angela Merkel", 0, 13), ("PER", "Emmanuel Macron", 18, 33),
+      ("LOC", "Paris", 37, 42)]),
+    ("I flew to Berlin, then to Rome.",
+     ["I", "flew", "to", "Berlin", ",", "then", "to", "Rome", "."],
+     [("LOC", "Berlin", 10, 16), ("LOC", "Rome", 26, 30)]),
+    ("He works for the U.S. Department of State.",
+     ["He", "works", "for", "the", "U.S.", "Department", "of", "State", "."],
+     [("LOC", "U.S.", 17, 21), ("ORG", "Department of State", 22, 41)]),
+    ("(Reuters) Berlin, Rome and the U.S.",
+     ["(", "Reuters", ")", "Berlin", ",", "Rome", "and", "the", "U.S."],
+     [("ORG", "Reuters", 1, 8), ("LOC", "Berlin", 10, 16), ("LOC", "Rome", 18, 22),
+      ("LOC", "U.S.", 31, 35)]),
+    ('He said "Japan won 2-1" today!',
+     ["He", "said", '"', "Japan", "won", "2-1", '"', "today", "!"],
+     [("LOC", "Japan", 9, 14)]),
+    ("O'Neill's e-mail: x@y.com; ok?",
+     ["O'Neill", "'s", "e-mail", ":", "x@y.com", ";", "ok", "?"], []),
+    # Non-ASCII: an accent (stripped by the uncased vocabulary, kept in the
+    # output), a typographic possessive and a double space.
+    ("Zürich’s FC  won.", ["Zürich", "’s", "FC", "won", "."], [("LOC", "Zürich", 0, 6)]),
+    # CJK, an emoji and a combining accent: offsets count code points.
+    ("東京 😀 Cafe\u0301 .", ["東京", "😀", "Cafe\u0301", "."],
+     [("LOC", "東京", 0, 2), ("ORG", "Cafe\u0301", 5, 10)]),
+    # Odd white space: tabs, no-break space, line breaks, leading and trailing.
+    ("\t Paris\u00a0\u00a0is\r\nnice \u2003", ["Paris", "is", "nice"],
+     [("LOC", "Paris", 2, 7)]),
+    # Already CoNLL-tokenized text passes through unchanged.
+    ("EU rejects German call to boycott British lamb .",
+     ["EU", "rejects", "German", "call", "to", "boycott", "British", "lamb", "."], []),
+])
+def test_serving_default_words_tags_entities_and_offsets(served, text, words, entities):
+    (result,) = tag_text(served, [text])
+    assert result["words"] == words
+    assert result["entities"] == entities
+    assert_offsets_exact(text, result)
+
+
+def test_a_sentence_longer_than_a_window_gets_a_tag_for_every_word(served):
+    words = ["Paris", "and", "Rome", "ok"] * 15  # 60 words in windows of 6 pieces
+    (result,) = tag_text(served, [" ".join(words)])
+    expected = {"Paris": "B-LOC", "Rome": "B-LOC", "and": "O", "ok": "O"}
+    assert result["tags"] == [expected[word] for word in words]
+    assert len(result["entities"]) == 30
+    assert_offsets_exact(" ".join(words), result)
+
+
+def test_empty_batch_and_empty_sentences(served):
+    assert tag_text(served, []) == []
+    assert tag_text(served, ["", "   "]) == [
+        {"words": [], "tags": [], "offsets": [], "entities": []}] * 2
+
+
+def test_a_batch_mixes_lengths_and_keeps_rows_apart(served):
+    texts = ["Berlin.", "", "Merkel visited Paris."]
+    results = tag_text(served, texts)
+    assert [result["words"] for result in results] == [
+        ["Berlin", "."], [], ["Merkel", "visited", "Paris", "."]]
+    assert [[entity[1] for entity in result["entities"]] for result in results] == [
+        ["Berlin"], [], ["Merkel", "Paris"]]
+
+
+def test_serve_words_tags_the_words_given(served):
+    outputs = served[1].signatures[export.SERVE_WORDS](
+        words=tf.constant([["Merkel", "visited", "Paris."], ["Rome", "", ""]]),
+        word_count=tf.constant([3, 1], tf.int64))
+    first, second = unpad(outputs)
+    assert first["words"] == ["Merkel", "visited", "Paris."]  # the client's words, as given
+    assert first["offsets"] == [(0, 6), (7, 14), (15, 21)]
+    assert first["entities"] == [("PER", "Merkel", 0, 6), ("LOC", "Paris.", 15, 21)]
+    assert second["entities"] == [("LOC", "Rome", 0, 4)]
+
+
+def test_serve_words_refuses_a_count_beyond_the_words(served):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="word_count"):
+        served[1].signatures[export.SERVE_WORDS](
+            words=tf.constant([["Rome"]]), word_count=tf.constant([2], tf.int64))
+
+
+def test_exported_graph_uses_only_serving_safe_ops(served):
+    assert non_core_ops(str(served[0])) <= SERVING_SAFE_OPS
