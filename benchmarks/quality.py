@@ -12,11 +12,13 @@ import json
 import pathlib
 import resource
 import time
+from typing import Optional
 
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
-from pipeline import local_runner, run_summary
 from contracts.checkpoint import write_tiny_checkpoint
-from pipeline.config import DEFAULT_CHECKPOINT, config_for_profile
+from contracts.training import TrainingConfig
+from pipeline import local_runner, run_summary
+from pipeline.config import DEFAULT_CHECKPOINT, PipelineConfig, config_for_profile
 
 
 def execution_seconds(execution) -> float:
@@ -28,17 +30,28 @@ def run_profile(profile: str, root: pathlib.Path, data_dir: pathlib.Path, **over
                                 serving_dir=str(root / "serving"), enable_cache=False, **overrides)
     start = time.perf_counter()
     local_runner.run(config)
-    seconds = time.perf_counter() - start
+    return recorded_run(config, time.perf_counter() - start)
+
+
+def recorded_run(config, seconds: Optional[float] = None) -> dict:
+    """Seed, precision, wall times and eval/test metrics of the latest run, from MLMD;
+    without ``seconds``, the run's time is the span of its executions."""
     store = run_summary.open_store(config.resolved_metadata_path)
     executions = run_summary.latest_run_executions(store, config.pipeline_name)
+    if seconds is None:
+        seconds = (max(e.last_update_time_since_epoch for e in executions.values())
+                   - min(e.create_time_since_epoch for e in executions.values())) / 1000
     evaluation = run_summary.output_artifacts(store, executions["NerEvaluator"])["evaluation"]
     with open(pathlib.Path(evaluation.uri) / "metrics.json") as handle:
         metrics = json.load(handle)
     return {
         "seed": config.training.seed,
+        "mixed_precision": config.training.mixed_precision,
         "run_seconds": round(seconds, 1),
         "trainer_seconds": round(execution_seconds(executions["Trainer"]), 1),
         "splits": {split: {"entity_f1": values["entities"]["micro"]["f1"],
+                           "entity_precision": values["entities"]["micro"]["precision"],
+                           "entity_recall": values["entities"]["micro"]["recall"],
                            "per_type_f1": {kind: values["entities"][kind]["f1"]
                                            for kind in ("PER", "ORG", "LOC", "MISC")},
                            "accuracy": values["accuracy"], "loss": values["loss"]}
@@ -46,18 +59,40 @@ def run_profile(profile: str, root: pathlib.Path, data_dir: pathlib.Path, **over
     }
 
 
+def record_finished_runs(roots, note: Optional[str]) -> None:
+    """Quality results of runs made outside this benchmark, read back from their MLMD."""
+    runs = []
+    for root in roots:
+        config = PipelineConfig(data_dir="", pipeline_root=root)
+        store = run_summary.open_store(config.resolved_metadata_path)
+        trainer = run_summary.latest_run_executions(store, config.pipeline_name)["Trainer"]
+        training = json.loads(trainer.custom_properties["custom_config"].string_value)["training"]
+        config.training = TrainingConfig(**training)
+        runs.append(recorded_run(config))
+    results = {"main_profile_runs": runs, **({"note": note} if note else {})}
+    print(f"results: {write_results('quality', results)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=pathlib.Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--work-dir", type=pathlib.Path, default=pathlib.Path("bench_runs"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 7])
+    parser.add_argument("--note", help="Conditions of the runs worth knowing, kept with the "
+                                           "results (e.g. other jobs sharing the cores)")
+    parser.add_argument("--pipeline-roots", nargs="+", metavar="ROOT",
+                        help="Record finished main-profile runs (ner-pipeline run "
+                             "--pipeline-root ROOT) instead of running the seeds")
     args = parser.parse_args()
+    if args.pipeline_roots:
+        record_finished_runs(args.pipeline_roots, args.note)
+        return
     local_runner.configure_logging(verbose=False)
     tiny = write_tiny_checkpoint(str(args.work_dir / "tiny-bert"), str(DEFAULT_CHECKPOINT))
     quick_start = time.perf_counter()
     run_profile("quick", args.work_dir / "quick", args.data_dir, checkpoint=tiny.directory)
     results = {"quick_profile_end_to_end_seconds": round(time.perf_counter() - quick_start, 1),
-               "main_profile_runs": []}
+               "main_profile_runs": [], **({"note": args.note} if args.note else {})}
     for seed in args.seeds:
         run = run_profile("main", args.work_dir / f"main-seed{seed}", args.data_dir,
                           training={"seed": seed})

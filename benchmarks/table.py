@@ -1,41 +1,115 @@
-"""Prints the README's benchmark table (Markdown) from benchmarks/results/*.json."""
+"""Writes the README's result sections from benchmarks/results/*.json.
 
+Every figure in README.md's "Results" and "Benchmarks" sections comes from
+here: ``python -m benchmarks.table`` rewrites the text between the
+``<!-- generated:NAME -->`` and ``<!-- end:NAME -->`` markers, so the README
+cannot drift from the committed results. ``--check`` fails if it would
+change anything (the tests run it).
+"""
+
+import argparse
 import json
-from typing import List
+import re
+import statistics
+import sys
+from typing import Callable, Dict, List
 
 from benchmarks.common import RESULTS_DIR
+
+README = RESULTS_DIR.parents[1] / "README.md"
+ENTITY_TYPES = ("PER", "ORG", "LOC", "MISC")
 
 
 def _load(name: str) -> dict:
     path = RESULTS_DIR / f"{name}.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    return json.loads(path.read_text())["results"] if path.exists() else {}
 
 
-def _rows() -> List[List[str]]:
+def _table(header: List[str], rows: List[List[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def quality_section() -> str:
+    quality = _load("quality")
+    runs = quality.get("main_profile_runs", [])
+    if not runs:
+        return "No quality results yet: run `python -m benchmarks.quality`."
     rows = []
-    quality = _load("quality").get("results", {})
-    for run in quality.get("main_profile_runs", []):
-        test, evaluation = run["splits"]["test"], run["splits"]["eval"]
-        per_type = ", ".join(f"{k} {v:.4f}" for k, v in test["per_type_f1"].items())
-        rows.append([f"quality, main profile, seed {run['seed']}",
-                     f"eval F1 {evaluation['entity_f1']:.4f}, test F1 {test['entity_f1']:.4f} "
-                     f"(test per type: {per_type}); test word accuracy {test['accuracy']:.4f}; "
-                     f"Trainer {run['trainer_seconds'] / 60:.1f} min, run {run['run_seconds'] / 60:.1f} min"])
-    if quality:
-        rows.append(["quick profile end to end (fixed cost of a TFX run)",
-                     f"{quality['quick_profile_end_to_end_seconds']:.0f} s"])
-        rows.append(["peak resident memory, training runs", f"{quality['peak_rss_mib']:.0f} MiB"])
-    speed = _load("training_speed").get("results", {})
+    for run in runs:
+        for split in ("eval", "test"):
+            values = run["splits"][split]
+            rows.append([str(run["seed"]), run.get("mixed_precision", "float32"), split,
+                         f"{values['entity_precision']:.4f}", f"{values['entity_recall']:.4f}",
+                         f"**{values['entity_f1']:.4f}**", f"{values['accuracy']:.4f}",
+                         f"{values['loss']:.4f}",
+                         ", ".join(f"{kind} {values['per_type_f1'][kind]:.4f}"
+                                   for kind in ENTITY_TYPES)])
+    table = _table(["seed", "precision", "split", "entity P", "entity R", "entity F1",
+                    "word accuracy", "loss", "entity F1 per type"], rows)
+    test = [run["splits"]["test"]["entity_f1"] for run in runs]
+    evaluation = [run["splits"]["eval"]["entity_f1"] for run in runs]
+    times = ", ".join(f"seed {run['seed']}: Trainer {run['trainer_seconds'] / 60:.1f} min, "
+                      f"whole run {run['run_seconds'] / 60:.1f} min" for run in runs)
+    memory = (f"; peak resident memory of the benchmark process "
+              f"{quality['peak_rss_mib']:,.0f} MiB" if "peak_rss_mib" in quality else "")
+    return (f"{table}\n\nMean over {len(runs)} seed(s): test entity F1 "
+            f"{statistics.mean(test):.4f}, eval {statistics.mean(evaluation):.4f}. "
+            f"Wall time on the 2-core machine: {times}{memory}."
+            + (f" Note: {quality['note']}" if quality.get("note") else ""))
+
+
+def natural_text_section() -> str:
+    natural = _load("natural_text")
+    if not natural:
+        return "No natural-text results yet: run `python -m benchmarks.natural_text`."
+    rows = [[label, f"{values['round_trip_rate']:.2%} ({values['round_trip_sentences']:,} "
+                    f"of {values['sentences']:,})", f"{values['entity_precision']:.4f}",
+             f"{values['entity_recall']:.4f}", f"**{values['entity_f1']:.4f}**"]
+            for label, values in (("CoNLL tokens joined by spaces", natural["tokenized"]),
+                                  ("ordinary text (detokenized)", natural["natural_text"]))]
+    return _table(["test sentences sent as", "served words = gold tokens", "entity P",
+                   "entity R", "entity F1"], rows) + (
+        f"\n\nGap between the two: {natural['f1_gap'] * 100:.2f} F1 points "
+        f"(model version {natural['model_version']}).")
+
+
+def _spread(values: Dict[str, float], unit: str) -> str:
+    return f"{values['median']}{unit} (min {values['min']}, max {values['max']})"
+
+
+def export_section() -> str:
+    export = _load("export_size")
+    if not export:
+        return "No export results yet: run `python -m benchmarks.export_size`."
+    rows = [[label, f"{values['variables_mib']:,} MiB", f"{values['saved_variables']} "
+                    f"({values['optimizer_variables']} optimizer)",
+             _spread(values["load_seconds"], " s"), _spread(values["loaded_rss_mib"], " MiB")]
+            for label, values in (("lean (exported now)", export["lean"]),
+                                  ("with optimizer slots (before)", export["with_slots"]))]
+    return _table(["exported model", "variables/", "saved variables", "server load time",
+                   "server memory after load"], rows)
+
+
+def _speed_rows() -> List[List[str]]:
+    rows = []
+    speed = _load("training_speed")
     if speed:
         peaks = speed["matmul_peak_flops"]
         rows.append(["matmul peak (TensorFlow, best of 1024²-4096²)",
-                     f"fp32 {peaks['float32'] / 1e9:.0f} GFLOP/s, bf16 {peaks['mixed_bfloat16'] / 1e9:.0f} GFLOP/s"])
+                     f"fp32 {peaks['float32'] / 1e9:.0f} GFLOP/s, "
+                     f"bf16 {peaks['mixed_bfloat16'] / 1e9:.0f} GFLOP/s"])
         for name, values in speed["variants"].items():
             rows.append([f"training speed: {name}",
                          f"{values['real_tokens_per_second']:,.0f} real tokens/s = "
                          f"{values['speedup_vs_seed_style']}x seed style; "
                          f"{values['fraction_of_matmul_peak']:.1%} of matmul peak"])
-    serving = _load("serving").get("results", {})
+    return rows
+
+
+def _serving_rows() -> List[List[str]]:
+    rows = []
+    serving = _load("serving")
     for name, values in serving.get("ways", {}).items():
         rows.append([f"serving: {name}",
                      f"single sentence p50 {values['p50_ms']} ms, p99 {values['p99_ms']} ms; "
@@ -46,6 +120,19 @@ def _rows() -> List[List[str]]:
                      f"{load['requests_per_second']} requests/s, p50 {load['p50_ms']} ms, "
                      f"p99 {load['p99_ms']} ms, {load['errors']} errors"])
         rows.append(["peak resident memory, server", f"{serving['server_peak_rss_mib']:.0f} MiB"])
+    batch = _load("batch_inference")
+    for name, values in batch.get("paths", {}).items():
+        rows.append([f"tagging test.txt ({batch['sentences']:,} sentences): {name}",
+                     f"{_spread(values['sentences_per_second'], '')} sentences/s"])
+    return rows
+
+
+def _pipeline_rows() -> List[List[str]]:
+    rows = []
+    quality = _load("quality")
+    if quality:
+        rows.append(["quick profile end to end (fixed cost of a TFX run)",
+                     f"{quality['quick_profile_end_to_end_seconds']:.0f} s"])
     throughputs = [
         ("transform", ("transform_component_all_splits", "sentences_per_second"),
          "Transform component, all splits"),
@@ -56,7 +143,7 @@ def _rows() -> List[List[str]]:
         ("ingestion", ("reader_train_sentences_per_second",), "CoNLL reader alone, train"),
     ]
     for name, keys, label in throughputs:
-        value = _load(name).get("results")
+        value = _load(name)
         for key in keys:
             value = (value or {}).get(key)
         if value is not None:
@@ -64,12 +151,43 @@ def _rows() -> List[List[str]]:
     return rows
 
 
-def main() -> None:
-    print("| measure | result |")
-    print("|---|---|")
-    for measure, result in _rows():
-        print(f"| {measure} | {result} |")
+def benchmark_section() -> str:
+    rows = _speed_rows() + _serving_rows() + _pipeline_rows()
+    return _table(["measure", "result"], rows)
+
+
+SECTIONS: Dict[str, Callable[[], str]] = {
+    "quality": quality_section, "natural-text": natural_text_section,
+    "export": export_section, "benchmarks": benchmark_section}
+
+
+def render(readme: str) -> str:
+    for name, section in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n)(?:.*?\n)?(<!-- end:{name} -->)",
+                             re.S)
+        if not pattern.search(readme):
+            raise ValueError(f"README.md lacks the markers of section '{name}'")
+        readme = pattern.sub(
+            lambda match, text=section(): match.group(1) + text + "\n" + match.group(2), readme)
+    return readme
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true",
+                        help="Exit 1 if README.md differs from what the results give")
+    args = parser.parse_args()
+    current = README.read_text(encoding="utf-8")
+    rendered = render(current)
+    if args.check:
+        if rendered != current:
+            print("README.md is out of date: run python -m benchmarks.table", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(rendered, encoding="utf-8")
+    print(f"Updated {README}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -2,16 +2,25 @@
 
 A checkpoint is named like transformers names it: a local directory (the
 offline MiniLM under models/, a tiny test checkpoint) or a Hugging Face Hub
-id such as ``bert-base-cased`` for users with network. Vocabulary, casing and
-the position limit come from the checkpoint's own files, never constants.
+id such as ``bert-base-cased`` (``bert-base-cased@<revision>`` pins a
+revision) for users with network. Vocabulary, casing and the position limit
+come from the checkpoint's own files, never constants.
+
+A compiled pipeline names its checkpoint without reading it (``deferred``):
+the Transform and Trainer modules resolve it inside their container at run
+time (``ensure_resolved``).
 """
 
 import dataclasses
+import hashlib
 import json
 import pathlib
-from typing import Any, Dict
+import re
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 HUB_FILES = ["config.json", "vocab.txt", "tokenizer_config.json", "*.safetensors", "*.h5"]
+# A Hub repository id ("bert-base-cased", "dslim/bert-base-NER"), optionally "@revision".
+_HUB_ID = re.compile(r"^[\w.-]+(/[\w.-]+)?(@[\w./-]+)?$")
 
 
 class CheckpointNotFoundError(FileNotFoundError):
@@ -25,15 +34,63 @@ class Checkpoint:
     lower_case: bool
     strip_accents: bool
     max_positions: int
+    # Content hash of the checkpoint's files: replacing the weights or the
+    # vocabulary under the same path changes it, and with it the cache key.
+    fingerprint: str = ""
 
 
 def _read_json(path: pathlib.Path) -> Dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def files_fingerprint(directory: pathlib.Path) -> str:
+    """sha256 over the name and content of each file directly in ``directory``."""
+    digest = hashlib.sha256()
+    for path in sorted(item for item in directory.iterdir() if item.is_file()):
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def looks_like_hub_id(name: str) -> bool:
+    return bool(_HUB_ID.match(name)) and not name.startswith(".")
+
+
+def split_revision(hub_id: str) -> Tuple[str, Optional[str]]:
+    """("org/name", "revision") of "org/name@revision"; revision None if not given."""
+    repo_id, _, revision = hub_id.partition("@")
+    return repo_id, revision or None
+
+
 def _download(hub_id: str) -> pathlib.Path:
     from huggingface_hub import snapshot_download  # only users with network get here
-    return pathlib.Path(snapshot_download(hub_id, allow_patterns=HUB_FILES))
+    repo_id, revision = split_revision(hub_id)
+    return pathlib.Path(snapshot_download(repo_id, revision=revision, allow_patterns=HUB_FILES))
+
+
+def deferred(name: str) -> Checkpoint:
+    """A checkpoint known by name only (a Hub id or a path inside the pipeline image),
+    resolved where the pipeline runs. Nothing is read or downloaded here; the
+    name (with its revision, if any) stands in for the content fingerprint."""
+    return Checkpoint(directory=name, vocab_file="", lower_case=False, strip_accents=False,
+                      max_positions=0, fingerprint=f"name:{name}")
+
+
+def is_deferred(checkpoint: Checkpoint) -> bool:
+    return not checkpoint.vocab_file
+
+
+def ensure_resolved(checkpoint: Checkpoint) -> Checkpoint:
+    """``checkpoint`` itself, or, if it is deferred, what its name resolves to here."""
+    return resolve_checkpoint(checkpoint.directory) if is_deferred(checkpoint) else checkpoint
+
+
+def from_mapping(values: Mapping[str, Any]) -> Checkpoint:
+    """The Checkpoint whose fields ``values`` holds (other keys are ignored)."""
+    return Checkpoint(**{field.name: values[field.name] for field in dataclasses.fields(Checkpoint)
+                         if field.name in values})
 
 
 def resolve_checkpoint(name_or_path: str) -> Checkpoint:
@@ -62,6 +119,7 @@ def resolve_checkpoint(name_or_path: str) -> Checkpoint:
         lower_case=bool(lower_case),
         strip_accents=bool(lower_case if strip_accents is None else strip_accents),
         max_positions=int(model_config.get("max_position_embeddings", 512)),
+        fingerprint=files_fingerprint(directory),
     )
 
 

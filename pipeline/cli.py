@@ -1,13 +1,18 @@
 """The ``ner-pipeline`` command. Options are generated from PipelineConfig's fields."""
 
 import argparse
+import contextlib
 import dataclasses
+import os
+import re
 import sys
+import tempfile
 import typing
 import warnings
 from typing import List, Optional
 
 from pipeline.config import PROFILES, PipelineConfig, TrainingConfig, config_for_profile
+from pipeline.vertex import VertexTrainerConfig
 from serving import commands as serving_commands
 
 
@@ -73,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Where the project lives inside the image (default: /pipeline, as the Dockerfile "
              "puts it); local project paths in the config are rewritten to it.")
     _add_profile_and_config_options(compile_parser)
+    _add_options(compile_parser, VertexTrainerConfig, "Vertex AI Training (--trainer vertex)")
     compile_parser.set_defaults(handler=compile_command, verbose=False)
     serving_commands.add_commands(commands)
     return parser
@@ -88,14 +94,72 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
         training={name: value for name, value in given.items() if name in training_names})
 
 
-def run_command(args: argparse.Namespace) -> int:
-    if not args.verbose:
-        # google-api-core nags about Python 3.10 on import of every cloud client.
-        warnings.filterwarnings("ignore", category=FutureWarning, module="google")
-    # Heavy imports only when running, so --help stays instant.
-    from pipeline import local_runner, run_summary
-    from pipeline.errors import data_error_message
+def checked_config(args: argparse.Namespace) -> PipelineConfig:
+    """The config of the options given, checked before anything runs: a value that
+    breaks its option's rule ends the command like a usage error (one line, exit 2)."""
     config = config_from_args(args)
+    try:
+        config.validate()
+    except ValueError as error:
+        print(f"ner-pipeline: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return config
+
+
+# Python warnings of third-party libraries that say nothing about this run:
+# (category, message regex, module regex).
+KNOWN_WARNINGS = [
+    # google-api-core nags about Python 3.10 on import of every cloud client.
+    (FutureWarning, "", r"google\."),
+    (FutureWarning, r".*non-supported Python version", ""),
+]
+# TensorFlow's C++ lines at import that stay below TF_CPP_MIN_LOG_LEVEL=2's reach
+# (ERROR level): the CUDA plugins of the pip wheel registering twice on a CPU machine.
+_NATIVE_IMPORT_NOISE = re.compile(
+    rb"Unable to register cu(FFT|DNN|BLAS) factory: Attempting to register factory for plugin")
+
+
+def quiet_third_party_output() -> None:
+    """Without --verbose: TensorFlow's C++ log level (unless the user set one; must
+    happen before TensorFlow is imported) and filters for known third-party warnings.
+    Python log records are filtered by local_runner.configure_logging."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for category, message, module in KNOWN_WARNINGS:
+        warnings.filterwarnings("ignore", message, category, module)
+
+
+@contextlib.contextmanager
+def _native_stderr_filtered(pattern: "re.Pattern[bytes]"):
+    """Routes file descriptor 2 (where C++ code logs) to a file for the block and
+    then writes back every line that does not match ``pattern``."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().splitlines(keepends=True)
+                    if not pattern.search(line)]
+            if kept:
+                sys.stderr.buffer.write(b"".join(kept))
+                sys.stderr.flush()
+
+
+def run_command(args: argparse.Namespace) -> int:
+    config = checked_config(args)
+    # Heavy imports only when running, so --help and option errors stay instant.
+    if args.verbose:
+        from pipeline import local_runner, run_summary
+    else:
+        quiet_third_party_output()
+        with _native_stderr_filtered(_NATIVE_IMPORT_NOISE):
+            from pipeline import local_runner, run_summary
+    from pipeline.errors import data_error_message
     local_runner.configure_logging(args.verbose)
     try:
         local_runner.run(config)
@@ -109,11 +173,36 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def usage_error(message: str) -> typing.NoReturn:
+    """Ends the command like argparse does for a bad option: one line, exit code 2."""
+    print(f"ner-pipeline: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def checked_trainer_config(args: argparse.Namespace) -> VertexTrainerConfig:
+    given = vars(args)
+    trainer = VertexTrainerConfig(**{field.name: given[field.name]
+                                     for field in dataclasses.fields(VertexTrainerConfig)
+                                     if field.name in given})
+    try:
+        trainer.validate()
+    except ValueError as error:
+        usage_error(str(error))
+    return trainer
+
+
 def compile_command(args: argparse.Namespace) -> int:
-    warnings.filterwarnings("ignore", category=FutureWarning, module="google")
-    from pipeline.kubeflow_v2_runner import compile_pipeline
-    spec = compile_pipeline(config_from_args(args), args.image, args.output,
-                            args.image_project_root)
+    config = checked_config(args)
+    trainer = checked_trainer_config(args)
+    if not args.image.strip():
+        usage_error("--image must name the pipeline image (built from the Dockerfile)")
+    quiet_third_party_output()
+    from pipeline.kubeflow_v2_runner import CompileError, compile_pipeline
+    try:
+        spec = compile_pipeline(config, args.image, args.output, args.image_project_root,
+                                trainer)
+    except CompileError as error:
+        usage_error(str(error))
     tasks = sorted(spec["pipelineSpec"]["root"]["dag"]["tasks"])
     print(f"Wrote {args.output}: {len(tasks)} tasks ({', '.join(tasks)}), image {args.image}")
     return 0

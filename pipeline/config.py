@@ -9,7 +9,8 @@ import dataclasses
 import pathlib
 from typing import Any, Dict, List, Optional
 
-from contracts.training import TrainingConfig, between, option, validate_fields
+from contracts.training import TrainingConfig, at_least, between, option, validate_fields
+from pipeline import beam_args, paths
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_SCHEMA_FILE = PROJECT_ROOT / "data" / "schema" / "schema.pbtxt"
@@ -31,14 +32,17 @@ class PipelineConfig:
                          "the layout TensorFlow Serving watches.")
     pipeline_name: str = option("conll-ner", "Pipeline name recorded in ML Metadata.")
     metadata_path: Optional[str] = option(
-        None, "SQLite ML Metadata file for local runs; default <pipeline-root>/metadata.sqlite.")
+        None, "SQLite ML Metadata file for local runs; default <pipeline-root>/metadata.sqlite "
+              "(./metadata.sqlite when the pipeline root is a URL: SQLite needs a local file).")
     schema_file: str = option(
         str(DEFAULT_SCHEMA_FILE), "Curated schema that pins the feature layout and the NER tag domain.")
     checkpoint: str = option(
         str(DEFAULT_CHECKPOINT),
         "BERT checkpoint: a local directory (config.json, vocab.txt and weights; without weights "
         "the model starts from random values) or a Hugging Face Hub id such as bert-base-cased "
-        "(needs network). Vocabulary and casing come from it.")
+        "(needs network; bert-base-cased@<commit> pins a revision). Vocabulary and casing come "
+        "from it. Compiled pipelines take a checkpoint the image holds or a Hub id, resolved "
+        "where the pipeline runs.")
     f1_threshold: float = option(
         0.80, "Bless the model only if its test-split entity F1 (micro) reaches this.",
         between(0, 1))
@@ -48,22 +52,28 @@ class PipelineConfig:
     enable_cache: bool = option(
         True, "Reuse the outputs of components whose inputs and settings are unchanged.")
     beam_pipeline_args: List[str] = option(
-        # In-memory DirectRunner: Beam stages run in this process, where
-        # tensorflow_text's ops are registered; separate worker processes would
-        # not have them (see modules/transform/preprocessing.py).
-        ["--direct_running_mode=in_memory"],
-        "Apache Beam options for the Beam-based components (e.g. --runner=DataflowRunner ...).")
+        # pipeline/beam_args.py adds --beam_plugins=tensorflow_text, the
+        # DirectRunner's mode (--beam-workers) and, on Dataflow, the worker image.
+        [], "Apache Beam options for the Beam-based components (e.g. --runner=DataflowRunner ...).")
+    beam_workers: int = option(
+        0, "Worker processes of Beam's DirectRunner (multi_processing); 0 or 1 runs the Beam "
+           "stages in this process (in_memory).", at_least(0, integer=True))
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
 
     def validate(self) -> None:
         """Raises ValueError naming the first option (training ones included) whose
         value breaks its rule; the CLI calls it before any component runs."""
         validate_fields(self)
+        beam_args.check(self.beam_pipeline_args, self.beam_workers)
         self.training.validate()
 
     @property
     def resolved_metadata_path(self) -> str:
-        return self.metadata_path or str(pathlib.Path(self.pipeline_root) / "metadata.sqlite")
+        if self.metadata_path:
+            return self.metadata_path
+        if paths.is_url(self.pipeline_root):
+            return "metadata.sqlite"
+        return str(pathlib.Path(self.pipeline_root) / "metadata.sqlite")
 
 
 # Named defaults. 'main': the offline MiniLM on full CoNLL-2003. 'quick': a

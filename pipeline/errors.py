@@ -3,9 +3,9 @@
 import re
 from typing import Optional
 
-from components.conll_example_gen.component import MissingSplitError
 from components.conll_example_gen.conll_format import ConllFormatError
 from components.conll_example_gen.executor import EmptySplitError, LostSentencesError
+from components.conll_example_gen.split_files import MissingSplitError
 from components.validation_gate.component import DataAnomaliesError
 from contracts.checkpoint import CheckpointNotFoundError
 

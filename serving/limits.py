@@ -12,13 +12,15 @@ from typing import Iterable, Mapping, Sequence
 
 from serving.errors import invalid_argument
 
-# The text signature's input (modules/trainer/export.py, ``serve_text``).
+# The inputs of the text and words signatures (modules/trainer/export.py).
 SENTENCE_INPUT = "sentences"
-# The exported model splits words on RE2's [\s\p{Z}]+, where \s is ASCII
-# [\t\n\f\r ] and \p{Z} the Unicode separators, so words are counted the same
-# way here (Python's str.split() would also split on \v, \x1c-\x1f and \x85).
+WORDS_INPUT = "words"
+# The exported model first splits text on RE2's [\s\x{B}\x{85}\p{Z}]+, where \s
+# is ASCII [\t\n\f\r ] and \p{Z} the Unicode separators, so white-space words are
+# counted the same way here (Python's str.split() would also split on \x1c-\x1f).
+# Punctuation split off later adds words; the limit is about the request's size.
 _WORD_SEPARATORS = re.compile(
-    "[\t\n\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+    "[\t\n\v\f\r \x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 
 
 def count_words(sentence: str) -> int:
@@ -47,6 +49,10 @@ class Limits:
                     f"{self.max_instances} per request")
         if SENTENCE_INPUT in inputs:
             self._check_sentences(inputs[SENTENCE_INPUT].ravel())
+        words = inputs.get(WORDS_INPUT)
+        if words is not None and words.ndim == 2 and words.shape[1] > self.max_words:
+            raise invalid_argument(f"The request has {words.shape[1]} words per sentence; "
+                                   f"the limit is {self.max_words} words per sentence")
 
     def _check_sentences(self, sentences: Iterable[bytes]) -> None:
         for index, sentence in enumerate(sentences):

@@ -11,6 +11,7 @@ loop keeps accepting requests while TensorFlow works.
 
 import contextlib
 import json
+import logging
 from typing import Any, Optional, Tuple
 
 from fastapi import FastAPI, Request
@@ -38,6 +39,10 @@ class _ModelNameConvertor(Convertor):
 
 
 register_url_convertor("model_name", _ModelNameConvertor())
+
+LOGGER = logging.getLogger(__name__)
+# The body of a 500: what went wrong stays in the server's log, not in the answer.
+INTERNAL_ERROR_MESSAGE = "Internal error while serving the request; see the server log"
 
 
 def json_response(content: Any, status_code: int = 200) -> Response:
@@ -79,9 +84,12 @@ def create_app(model_dir: str, model_name: str = "ner", limits: Limits = Limits(
         return json_response({"error": str(error.detail)}, error.status_code)
 
     @app.exception_handler(Exception)
-    async def internal_error(_request: Request, error: Exception) -> Response:
-        # Starlette logs the traceback after this answer; the server goes on.
-        return json_response({"error": f"Internal error: {error!r}"}, 500)
+    async def internal_error(request: Request, error: Exception) -> Response:
+        # The client learns only that it failed (the error may name files, shapes or
+        # data); the log says what failed. Starlette then re-raises the error, so the
+        # ASGI server (uvicorn) logs its traceback too; the server goes on.
+        LOGGER.error("Internal error on %s %s: %r", request.method, request.url.path, error)
+        return json_response({"error": INTERNAL_ERROR_MESSAGE}, 500)
 
     @app.get("/v1/models")
     async def no_model_name():

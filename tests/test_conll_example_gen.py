@@ -10,19 +10,22 @@ from tfx.types import artifact_utils, standard_artifacts, standard_component_spe
 from tfx.utils import proto_utils
 
 from components.conll_example_gen import executor
-from components.conll_example_gen.component import MissingSplitError, conll_input_config
+from components.conll_example_gen.component import ConllExampleGen
+from components.conll_example_gen.split_files import (
+    MissingSplitError, default_input_config, resolve_split_files)
 from components.conll_example_gen.conll_format import ConllFormatError
 from contracts import features
 from tests.conftest import TINY_EVAL, TINY_TEST, TINY_TRAIN, write_conll_dir
 
 
-def run_executor(data_dir, output_dir):
+def run_executor(data_dir, output_dir, input_config=None):
+    """The executor as the pipeline runs it: the split files are found here."""
     examples = standard_artifacts.Examples()
     examples.uri = str(output_dir / "examples")
     exec_properties = {
         standard_component_specs.INPUT_BASE_KEY: str(data_dir),
         standard_component_specs.INPUT_CONFIG_KEY: proto_utils.proto_to_json(
-            conll_input_config(str(data_dir))),
+            input_config or default_input_config()),
         standard_component_specs.OUTPUT_CONFIG_KEY: proto_utils.proto_to_json(
             example_gen_pb2.Output()),
         standard_component_specs.OUTPUT_DATA_FORMAT_KEY: example_gen_pb2.FORMAT_TF_EXAMPLE,
@@ -46,8 +49,19 @@ def values(example, key):
     return [value.decode("utf-8") for value in feature.bytes_list.value]
 
 
+def test_building_the_component_reads_no_data(tmp_path):
+    component = ConllExampleGen(data_dir="gs://no-such-bucket/conll2003")
+    assert component.exec_properties[standard_component_specs.INPUT_BASE_KEY] == \
+        "gs://no-such-bucket/conll2003"
+    component = ConllExampleGen(data_dir=str(tmp_path / "not-there-yet"))
+    config = example_gen_pb2.Input()
+    proto_utils.json_to_proto(component.exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
+                              config)
+    assert config == default_input_config()
+
+
 def test_input_config_maps_seed_names(tiny_conll_dir):
-    config = conll_input_config(str(tiny_conll_dir))
+    config = resolve_split_files(str(tiny_conll_dir))
     assert [(s.name, s.pattern) for s in config.splits] == [
         ("train", "train.txt"), ("eval", "valid.txt"), ("test", "test.txt")]
 
@@ -55,22 +69,46 @@ def test_input_config_maps_seed_names(tiny_conll_dir):
 def test_input_config_maps_original_conll2003_names(tmp_path):
     data_dir = write_conll_dir(tmp_path, {"eng.train": "A O\n", "eng.testa": "B O\n",
                                           "eng.testb": "C O\n"})
-    config = conll_input_config(str(data_dir))
+    config = resolve_split_files(str(data_dir))
     assert [s.pattern for s in config.splits] == ["eng.train", "eng.testa", "eng.testb"]
 
 
 def test_input_config_names_missing_splits(tmp_path):
-    data_dir = write_conll_dir(tmp_path, {"train.txt": "A O\n", "notes.md": "hi"})
+    data_dir = write_conll_dir(tmp_path / "conll", {"train.txt": "A O\n", "notes.md": "hi"})
     with pytest.raises(MissingSplitError) as caught:
-        conll_input_config(str(data_dir))
+        run_executor(data_dir, tmp_path / "out")
     message = str(caught.value)
     assert "eval (valid.txt or eng.testa)" in message and "test (test.txt or eng.testb)" in message
     assert "notes.md, train.txt" in message
 
 
-def test_input_config_missing_directory(tmp_path):
-    with pytest.raises(MissingSplitError, match="does not exist"):
-        conll_input_config(str(tmp_path / "nowhere"))
+def test_missing_directory_stops_the_executor(tmp_path):
+    with pytest.raises(MissingSplitError, match=f"Data directory {tmp_path / 'nowhere'} does not"):
+        run_executor(tmp_path / "nowhere", tmp_path / "out")
+
+
+def test_empty_directory_names_every_split(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MissingSplitError) as caught:
+        run_executor(tmp_path / "empty", tmp_path / "out")
+    assert str(caught.value) == (
+        f"Data directory {tmp_path / 'empty'} has no file for split(s): train (train.txt or "
+        f"eng.train), eval (valid.txt or eng.testa), test (test.txt or eng.testb); "
+        f"it holds: nothing")
+
+
+def test_explicit_split_patterns_are_checked_and_read(tmp_path):
+    data_dir = write_conll_dir(tmp_path / "conll", {
+        "part-1.conll": TINY_TRAIN, "part-2.conll": TINY_TEST, "dev.conll": TINY_EVAL})
+    explicit = example_gen_pb2.Input(splits=[
+        example_gen_pb2.Input.Split(name="train", pattern="part-*.conll"),
+        example_gen_pb2.Input.Split(name="eval", pattern="dev.conll")])
+    examples = run_executor(data_dir, tmp_path / "out", explicit)
+    assert examples.get_int_custom_property("train_sentences") == 3
+    assert examples.get_int_custom_property("eval_sentences") == 1
+    explicit.splits.add(name="test", pattern="test-*.conll")
+    with pytest.raises(MissingSplitError, match=r"no file for split\(s\): test \(test-\*\.conll\)"):
+        run_executor(data_dir, tmp_path / "out2", explicit)
 
 
 def test_executor_writes_one_example_per_sentence(tiny_conll_dir, tmp_path):
@@ -123,3 +161,15 @@ def test_executor_stops_on_bad_line(tmp_path):
         run_executor(data_dir, tmp_path)
     assert isinstance(caught.value, ConllFormatError) or "ConllFormatError" in str(caught.value)
     assert "train.txt:12: expected 4 columns" in str(caught.value)
+
+
+def test_examples_record_their_payload_format(tiny_conll_dir, tmp_path):
+    """Readers (StatisticsGen, Transform, TFXIO) take the format from the artifact
+    instead of warning and guessing."""
+    from tfx.components.util import examples_utils
+    component = ConllExampleGen(data_dir=str(tiny_conll_dir))
+    assert (component.exec_properties[standard_component_specs.OUTPUT_DATA_FORMAT_KEY]
+            == example_gen_pb2.FORMAT_TF_EXAMPLE)
+    examples = run_executor(tiny_conll_dir, tmp_path)
+    assert examples.get_string_custom_property("payload_format") == "FORMAT_TF_EXAMPLE"
+    assert examples_utils.get_payload_format(examples) == example_gen_pb2.FORMAT_TF_EXAMPLE

@@ -115,6 +115,20 @@ def test_invalid_utf8_names_the_line():
         list(read_sentences(decode_lines(data, "x.txt"), "x.txt"))
 
 
+@pytest.mark.parametrize("text", [FOUR_COLUMNS, "EU B-ORG\r\nsays O\r\n"])
+def test_byte_order_mark_is_not_part_of_the_first_token(text):
+    with_bom = list(read_sentences(decode_lines(b"\xef\xbb\xbf" + text.encode("utf-8"), "b.txt"),
+                                   "b.txt"))
+    assert with_bom == list(read_sentences(decode_lines(text.encode("utf-8"), "b.txt"), "b.txt"))
+    assert with_bom[0].tokens[0] == "EU"
+
+
+def test_byte_order_mark_only_counts_at_the_start_of_the_file():
+    """Elsewhere U+FEFF is an ordinary (zero-width) character of a token."""
+    (sentence,) = read("EU B-ORG\n\ufeffsays O\n")
+    assert sentence.tokens == ("EU", "\ufeffsays")
+
+
 def test_unicode_tokens_keep_their_spaces_and_accents():
     (sentence,) = read("Zürich B-LOC\nsa\u00a0id O\n")
     assert sentence.tokens == ("Zürich", "sa\u00a0id")

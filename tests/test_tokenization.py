@@ -148,3 +148,26 @@ def test_sentence_of_651_words_keeps_every_word(minilm_dir):
     assert first_piece_ids.numpy().tolist() == whole.numpy().tolist()
     # Windows are cut between words: each one starts on a word's first piece.
     assert all(row[1] != IGNORED_LABEL for row in windows.labels.to_list())
+
+
+def test_smallest_window_still_keeps_every_word(minilm_dir):
+    """max_length 3 ([CLS] piece [SEP]): one piece per window, every word's first
+    piece in its own window (a word of several pieces is cut inside)."""
+    tokenizer = WordPieceTokenizer(str(minilm_dir / "vocab.txt"), True, True)
+    encoded = tokenizer.encode(tf.ragged.constant([["Blackburn", "says", "hi"]]),
+                               tf.ragged.constant([[1, 0, 0]], tf.int64))
+    pieces = int(encoded["input_ids"].row_lengths()[0]) - 2
+    windows = split_windows(encoded["input_ids"], encoded["first_pieces"], 3, encoded["labels"])
+    assert windows.input_ids.row_lengths().numpy().tolist() == [3] * pieces
+    word_labels = tf.gather(windows.labels.flat_values, windows.word_piece_index.flat_values)
+    assert word_labels.numpy().tolist() == [1, 0, 0]
+
+
+@pytest.mark.parametrize("max_length", [2, 1, 0, -5])
+def test_window_without_room_for_a_piece_is_refused(minilm_dir, max_length):
+    """A budget of no pieces would loop forever; it is refused up front."""
+    tokenizer = WordPieceTokenizer(str(minilm_dir / "vocab.txt"), True, True)
+    encoded = tokenizer.encode(tf.ragged.constant([["EU", "says"]]),
+                               tf.ragged.constant([[3, 0]], tf.int64))
+    with pytest.raises(ValueError, match=f"max_length must be at least 3.*not {max_length}"):
+        split_windows(encoded["input_ids"], encoded["first_pieces"], max_length)

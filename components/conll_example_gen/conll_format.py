@@ -9,10 +9,12 @@ Accepted layouts (columns separated by spaces or tabs, one token per line):
   3 columns  ``token POS NER``
   4 columns  ``token POS chunk NER`` (CoNLL-2003)
 ``-DOCSTART-`` lines start documents, blank lines end sentences. CRLF line
-ends, trailing blanks and a missing final newline are fine. IOB1 tags (the
-original CoNLL-2003 distribution) are rewritten to IOB2 and counted.
+ends, trailing blanks, a missing final newline and a UTF-8 byte-order mark
+are fine. IOB1 tags (the original CoNLL-2003 distribution) are rewritten to
+IOB2 and counted.
 """
 
+import codecs
 import dataclasses
 import re
 from typing import Dict, Iterable, Iterator, Optional, Sequence, Tuple
@@ -142,8 +144,14 @@ def read_sentences(lines: Iterable[str], source: str) -> Iterator[Sentence]:
 
 
 def decode_lines(data: bytes, source: str) -> Iterator[str]:
-    """Splits file bytes into text lines, naming the line of any invalid UTF-8."""
+    """Splits file bytes into text lines, naming the line of any invalid UTF-8.
+
+    A UTF-8 byte-order mark at the start of the file (Windows editors write one)
+    is dropped, so that it does not become part of the first token.
+    """
     for line_number, raw in enumerate(data.splitlines(), start=1):
+        if line_number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as error:

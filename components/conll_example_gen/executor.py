@@ -23,6 +23,7 @@ from tfx.utils import proto_utils
 
 from components.conll_example_gen.conll_format import (
     Sentence, SplitStats, decode_lines, read_sentences)
+from components.conll_example_gen.split_files import resolve_split_files
 from contracts import features
 
 STATS_FILE_NAME = "conll_stats.json"
@@ -146,6 +147,11 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         input_config = example_gen_pb2.Input()
         proto_utils.json_to_proto(exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
                                   input_config)
+        # Each split's file is found now, not when the pipeline was built.
+        input_config = resolve_split_files(
+            exec_properties[standard_component_specs.INPUT_BASE_KEY], input_config)
+        exec_properties = {**exec_properties, standard_component_specs.INPUT_CONFIG_KEY:
+                           proto_utils.proto_to_json(input_config)}
         self._split_names_by_pattern = {split.pattern: split.name for split in input_config.splits}
         self._read_stats_dir = self._get_tmp_dir()
         super().Do(input_dict, output_dict, exec_properties)

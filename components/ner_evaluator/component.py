@@ -20,13 +20,18 @@ from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import Examples, Model, ModelBlessing, ModelEvaluation, ModelRun
 from tfx.utils import path_utils
 
-from components.ner_evaluator import metrics, report
+from components.ner_evaluator import charts, errors, metrics, report
 from components.ner_evaluator.predictions import predict_split
 from contracts import features
+from modules.trainer.plots import STEP_CURVE
 
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.md"
 EVALUATED_SPLITS = (features.EVAL_SPLIT, features.TEST_SPLIT)
+# Custom properties of the ModelBlessing: this model's test entity F1 and, on
+# blessed models, the best test F1 of every model blessed up to this one.
+TEST_F1_PROPERTY = "test_entity_f1"
+BEST_F1_PROPERTY = "best_blessed_test_entity_f1"
 
 
 def _write(path: str, content: str) -> None:
@@ -50,6 +55,12 @@ def _baseline_test_f1(baseline: Model, examples: Examples) -> float:
     return metrics.entity_scores(predictions.gold, predictions.predicted)["micro"]["f1"]
 
 
+def _recorded_best_f1(baseline_blessing: ModelBlessing, default: float) -> float:
+    if baseline_blessing is None or not baseline_blessing.has_custom_property(BEST_F1_PROPERTY):
+        return default
+    return baseline_blessing.get_float_custom_property(BEST_F1_PROPERTY)
+
+
 @component
 def NerEvaluator(
         examples: InputArtifact[Examples],
@@ -59,38 +70,57 @@ def NerEvaluator(
         blessing: OutputArtifact[ModelBlessing],
         f1_threshold: Parameter[float],
         regression_tolerance: Parameter[float],
+        code_fingerprint: Parameter[str],  # pylint: disable=unused-argument
         baseline_model: InputArtifact[Model] = None,
+        baseline_blessing: InputArtifact[ModelBlessing] = None,
 ) -> None:
-    """Scores eval and test, writes report and predictions, blesses or not."""
+    """Scores eval and test, writes report and predictions, blesses or not.
+
+    ``code_fingerprint`` is only read by TFX's cache (pipeline/fingerprint.py).
+    """
     model_dir = path_utils.serving_model_path(model.uri)
-    results = {"splits": {}}
+    results, error_tables = {"splits": {}}, {}
     for split in EVALUATED_SPLITS:
         predictions, split_metrics = evaluate_split(model_dir, examples, split)
         results["splits"][split] = split_metrics
         _write(os.path.join(evaluation.uri, f"predictions-{split}.conll"),
                report.conll_predictions(predictions.tokens, predictions.gold, predictions.predicted))
+        error_tables[split] = errors.analyse(predictions.tokens, predictions.gold,
+                                             predictions.predicted, evaluation.uri, split)
+        split_metrics["errors"] = dict(zip(error_tables[split]["categories"]["category"],
+                                           error_tables[split]["categories"]["errors"].tolist()))
         logging.info("%s: %s", split, {k: v for k, v in split_metrics.items() if k != "confusion"})
 
-    baseline_f1 = None
-    if baseline_model is not None and baseline_model.id != model.id:
-        baseline_f1 = _baseline_test_f1(baseline_model, examples)
-        results["baseline"] = {"model_uri": baseline_model.uri, "test_entity_f1": baseline_f1}
     test_f1 = results["splits"][features.TEST_SPLIT]["entities"]["micro"]["f1"]
-    blessed, reason = metrics.blessing_decision(test_f1, f1_threshold, baseline_f1,
-                                                regression_tolerance)
+    best_f1 = None
+    if baseline_model is not None:
+        # The latest blessed model carries the best test F1 of all models blessed
+        # before it; its own F1 is measured again on today's test split.
+        baseline_f1 = (test_f1 if baseline_model.id == model.id
+                       else _baseline_test_f1(baseline_model, examples))
+        best_f1 = max(baseline_f1, _recorded_best_f1(baseline_blessing, baseline_f1))
+        results["baseline"] = {"model_uri": baseline_model.uri, "test_entity_f1": baseline_f1,
+                               "best_blessed_test_entity_f1": best_f1}
+    if baseline_model is not None and baseline_model.id == model.id:
+        blessed, reason = True, (f"this model (test entity F1 {test_f1:.4f}) is already the "
+                                 f"latest blessed model")
+    else:
+        blessed, reason = metrics.blessing_decision(test_f1, f1_threshold, best_f1,
+                                                    regression_tolerance)
     results["blessing"] = {"blessed": blessed, "reason": reason, "f1_threshold": f1_threshold,
                            "regression_tolerance": regression_tolerance}
     logging.info("%s: %s", "Blessed" if blessed else "Not blessed", reason)
 
     curves = []
-    for name in ("loss.png", "accuracy.png"):
+    for name in (STEP_CURVE, "loss.png", "accuracy.png"):
         source = os.path.join(model_run.uri, name)
         if tf.io.gfile.exists(source):
             tf.io.gfile.copy(source, os.path.join(evaluation.uri, name), overwrite=True)
             curves.append(name)
     _write(os.path.join(evaluation.uri, METRICS_FILE), json.dumps(results, indent=2))
     _write(os.path.join(evaluation.uri, REPORT_FILE),
-           report.markdown_report(results, blessed, reason, curves))
+           report.markdown_report(results, blessed, reason, curves,
+                                  charts.write_charts(results, evaluation.uri), error_tables))
     for split, split_metrics in results["splits"].items():
         micro = split_metrics["entities"]["micro"]
         for key in ("precision", "recall", "f1"):
@@ -103,6 +133,10 @@ def NerEvaluator(
     blessing.set_string_custom_property("blessing_reason", reason)
     blessing.set_string_custom_property("current_model", model.uri)
     blessing.set_int_custom_property("current_model_id", model.id)
-    if baseline_f1 is not None:
+    blessing.set_float_custom_property(TEST_F1_PROPERTY, test_f1)
+    if blessed:
+        blessing.set_float_custom_property(BEST_F1_PROPERTY,
+                                           metrics.best_after_blessing(best_f1, test_f1))
+    if baseline_model is not None:
         blessing.set_string_custom_property("baseline_model", baseline_model.uri)
         blessing.set_int_custom_property("baseline_model_id", baseline_model.id)

@@ -60,15 +60,24 @@ def entity_confusion(gold: List[List[str]], predicted: List[List[str]]
     return matrix
 
 
-def blessing_decision(test_f1: float, threshold: float, baseline_f1: Optional[float],
+def blessing_decision(test_f1: float, threshold: float, best_f1: Optional[float],
                       tolerance: float) -> Tuple[bool, str]:
-    """Blessed if test F1 reaches the threshold and, when a blessed baseline
-    exists, is not more than ``tolerance`` below the baseline's test F1."""
+    """Blessed if test F1 reaches the threshold and is not more than ``tolerance``
+    below ``best_f1``, the best test F1 of any model blessed before (None if none
+    was). Comparing with the best rather than the latest blessed model keeps a
+    series of runs from ratcheting down a tolerance at a time."""
     if test_f1 < threshold:
         return False, f"test entity F1 {test_f1:.4f} is below the threshold {threshold:.4f}"
-    if baseline_f1 is not None and test_f1 < baseline_f1 - tolerance:
+    if best_f1 is None:
+        return True, (f"test entity F1 {test_f1:.4f} >= threshold {threshold:.4f}; "
+                      f"the first blessed model")
+    if test_f1 < best_f1 - tolerance:
         return False, (f"test entity F1 {test_f1:.4f} is more than {tolerance:.4f} below the "
-                       f"latest blessed model's {baseline_f1:.4f}")
-    baseline = ("no blessed baseline yet" if baseline_f1 is None else
-                f"latest blessed model {baseline_f1:.4f}, tolerance {tolerance:.4f}")
-    return True, f"test entity F1 {test_f1:.4f} >= threshold {threshold:.4f} ({baseline})"
+                       f"best blessed model's {best_f1:.4f}")
+    return True, (f"test entity F1 {test_f1:.4f} >= threshold {threshold:.4f} and within "
+                  f"{tolerance:.4f} of the best blessed model's {best_f1:.4f}")
+
+
+def best_after_blessing(best_f1: Optional[float], test_f1: float) -> float:
+    """The best blessed test F1 once a model with ``test_f1`` has been blessed."""
+    return test_f1 if best_f1 is None else max(best_f1, test_f1)

@@ -1,8 +1,10 @@
 """Human-readable outputs of the evaluation: Markdown report and CoNLL prediction files."""
 
-from typing import Dict, List
+from typing import Dict, List, Optional, Sequence
 
+from components.ner_evaluator.charts import CONFUSION_CHART, PER_TYPE_CHART
 from contracts import features
+from modules.trainer.plots import STEP_CURVE
 
 
 def conll_predictions(tokens: List[List[str]], gold: List[List[str]],
@@ -19,7 +21,54 @@ def _table(header: List[str], rows: List[List[str]]) -> str:
     return "\n".join(lines)
 
 
-def markdown_report(metrics: Dict, blessed: bool, reason: str, curves: List[str]) -> str:
+def _cell(text) -> str:
+    """A Markdown table cell: pipes escaped, line breaks as <br>."""
+    return str(text).replace("|", "\\|").replace("\n", "<br>")
+
+
+def _images(names: Sequence[str], available: Sequence[str]) -> List[str]:
+    return [f"![{name}]({name})" for name in names if name in available] + (
+        [""] if any(name in available for name in names) else [])
+
+
+def error_section(split: str, categories, patterns, files: Sequence[str], top: int) -> List[str]:
+    """Markdown lines of one split's error analysis (errors.category_table and
+    errors.pattern_table), the top ``top`` patterns with their examples."""
+    total = int(categories["errors"].sum())
+    parts = [f"### Errors on {split} ({total} errors)", "",
+             _table(["category", "errors", "share"],
+                    [[row.category, str(row.errors), f"{row.share:.1%}"]
+                     for row in categories.itertuples()]), ""]
+    if len(patterns):
+        parts += [f"Top {min(top, len(patterns))} of {len(patterns)} patterns:", "",
+                  _table(["#", "pattern", "category", "errors", "share", "most frequent words",
+                          "examples (gold, then predicted)"],
+                         [[str(rank + 1), _cell(row.pattern), row.category, str(row.errors),
+                           f"{row.share:.1%}", _cell(row.frequent_words),
+                           _cell("<br>".join(f"gold: {example['gold']}<br>"
+                                             f"predicted: {example['predicted']}"
+                                             for example in row.examples))]
+                          for rank, row in enumerate(patterns.head(top).itertuples())]), ""]
+    if files:
+        parts += ["Tables as CSV: " + ", ".join(f"[{name}]({name})" for name in files), ""]
+    return parts
+
+
+ERROR_CATEGORIES_NOTE = (
+    "Each gold or predicted entity that is not exactly right (seqeval) falls in one "
+    "error: a *type confusion* has the gold extent and another type; a *boundary* "
+    "error overlaps a gold entity of its type with another extent (too short, too long, "
+    "shifted, split, merged), *boundary and type* also has another type; a *missed* "
+    "gold entity overlaps no prediction, a *spurious* prediction no gold entity. "
+    "Examples mark the spans of the error as `[words]TYPE`.")
+
+
+def markdown_report(metrics: Dict, blessed: bool, reason: str, curves: List[str],
+                    charts: Sequence[str] = (), errors: Optional[Dict[str, Dict]] = None,
+                    top_errors: int = 12) -> str:
+    """The report; ``curves`` and ``charts`` name the PNG files beside it (the
+    training curves copied from the ModelRun, charts.py's), ``errors`` maps a split
+    to its error tables: {"categories", "patterns", "files" (CSV names)}."""
     splits = list(metrics["splits"])
     parts = ["# NER model evaluation", "",
              f"**{'BLESSED' if blessed else 'NOT BLESSED'}**: {reason}", "", "## Metrics", "",
@@ -33,20 +82,30 @@ def markdown_report(metrics: Dict, blessed: bool, reason: str, curves: List[str]
                      for split, m in metrics["splits"].items()]),
              "", "Loss and accuracy are over words (each word's first piece); entity scores "
                  "are seqeval's default (conlleval) scoring.", ""]
+    parts += _images([STEP_CURVE], curves)
+    parts += ["## Per type", ""] + _images([PER_TYPE_CHART], charts)
     for split in splits:
         entities = metrics["splits"][split]["entities"]
-        parts += [f"## Per type ({split})", "",
+        parts += [f"### {split}", "",
                   _table(["type", "precision", "recall", "F1", "support"],
                          [[kind, f"{entities[kind]['precision']:.4f}",
                            f"{entities[kind]['recall']:.4f}", f"{entities[kind]['f1']:.4f}",
                            str(entities[kind]['support'])] for kind in features.ENTITY_TYPES]),
                   ""]
+    parts += ["## Entity type confusion", ""] + _images([CONFUSION_CHART], charts)
+    for split in splits:
         confusion = metrics["splits"][split]["confusion"]
         columns = list(next(iter(confusion.values())))
-        parts += [f"## Entity type confusion ({split}; rows gold, columns predicted, exact spans)",
+        parts += [f"### {split} (rows gold, columns predicted, exact spans)",
                   "", _table(["gold \\ predicted"] + columns,
                              [[row] + [str(values[c]) for c in columns]
                               for row, values in confusion.items()]), ""]
-    if curves:
-        parts += ["## Training curves", ""] + [f"![{name}]({name})" for name in curves] + [""]
+    if errors:
+        parts += ["## Error analysis", "", ERROR_CATEGORIES_NOTE, ""]
+        for split, tables in errors.items():
+            parts += error_section(split, tables["categories"], tables["patterns"],
+                                   tables.get("files", ()), top_errors)
+    others = [name for name in curves if name != STEP_CURVE]
+    if others:
+        parts += ["## Training curves per epoch", ""] + _images(others, curves)
     return "\n".join(parts)

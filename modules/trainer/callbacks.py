@@ -1,5 +1,5 @@
 """Training callbacks: per-epoch validation with entity F1, best-epoch selection,
-early stopping, the step cap, progress lines and a NaN guard."""
+early stopping, the step cap, progress lines, the per-step loss record and a NaN guard."""
 
 import logging
 import time
@@ -42,6 +42,7 @@ class EpochValidation(tf_keras.callbacks.Callback):
         self.patience = patience
         self.best_f1, self.best_epoch, self.best_weights = -1.0, -1, None
         self.history: List[Dict[str, float]] = []
+        self.steps = 0  # optimizer steps trained so far, over all epochs
 
     def evaluate(self) -> Dict[str, float]:
         losses, weights, correct, gold, predicted = [], [], 0, [], []
@@ -61,12 +62,17 @@ class EpochValidation(tf_keras.callbacks.Callback):
         return {"eval_loss": sum(losses) / total, "eval_accuracy": correct / total,
                 "eval_entity_f1": float(f1_score(gold, predicted))}
 
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         logs.update(self.evaluate())
-        self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
+        self.history.append({"epoch": epoch + 1, "step": self.steps,
+                             **{k: float(v) for k, v in logs.items()}})
         PROGRESS.info("Epoch %d: %s", epoch + 1, ", ".join(
-            f"{key} {value:.4f}" for key, value in self.history[-1].items() if key != "epoch"))
+            f"{key} {value:.4f}" for key, value in self.history[-1].items()
+            if key not in ("epoch", "step")))
         if logs["eval_entity_f1"] > self.best_f1:
             self.best_f1, self.best_epoch = logs["eval_entity_f1"], epoch + 1
             self.best_weights = self.model.get_weights()
@@ -119,6 +125,74 @@ class ProgressLog(tf_keras.callbacks.Callback):
         PROGRESS.info("Training step %d/%d: loss %.4f, %.0f s elapsed, about %.0f s left",
                       self.step, self.total_steps, (logs or {}).get("loss", float("nan")),
                       elapsed, left)
+
+
+def loss_record_interval(total_steps: int, points: int = 150) -> int:
+    """Steps per point of the step-loss record: about ``points`` points per run."""
+    return max(1, total_steps // points)
+
+
+class StepLossLog(tf_keras.callbacks.Callback):
+    """Records the training loss every ``every`` optimizer steps, for a per-step curve.
+
+    Each point is the mean loss of the examples of the last ``every`` steps (fewer
+    for the last point), weighted like Keras' own loss. Keras' batch logs carry only
+    the running mean over the epoch so far; the exact sums come from that mean's
+    total and count, read after each step (a partial batch weighs what it holds).
+    """
+
+    def __init__(self, every: int):
+        super().__init__()
+        if every < 1:
+            raise ValueError(f"every must be >= 1, not {every}")
+        self.every = every
+        self.steps: List[int] = []
+        self.losses: List[float] = []
+        self._step, self._window_steps = 0, 0
+        self._window_total, self._window_count = 0.0, 0.0
+        self._last_total, self._last_count = 0.0, 0.0
+        self._tracker = None
+
+    def record(self) -> Dict:
+        """What history.json keeps under ``train_loss_by_step``."""
+        return {"every": self.every, "steps": list(self.steps), "losses": list(self.losses)}
+
+    def _loss_tracker(self):
+        if self._tracker is None:
+            self._tracker = next((metric for metric in self.model.metrics
+                                  if metric.name == "loss" and hasattr(metric, "total")
+                                  and hasattr(metric, "count")), None)
+        return self._tracker
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._last_total, self._last_count = 0.0, 0.0  # fit resets its metrics per epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        tracker = self._loss_tracker()
+        if tracker is not None:
+            total, count = float(tracker.total.numpy()), float(tracker.count.numpy())
+        elif logs and "loss" in logs:  # no tracker: batches assumed of equal weight
+            total, count = float(logs["loss"]) * (batch + 1), float(batch + 1)
+        else:
+            return
+        if count < self._last_count:  # reset between two steps without on_epoch_begin
+            self._last_total, self._last_count = 0.0, 0.0
+        self._window_total += total - self._last_total
+        self._window_count += count - self._last_count
+        self._last_total, self._last_count = total, count
+        self._step += 1
+        self._window_steps += 1
+        if self._window_steps >= self.every:
+            self._flush()
+
+    def on_train_end(self, logs=None):
+        self._flush()
+
+    def _flush(self):
+        if self._window_steps and self._window_count > 0:
+            self.steps.append(self._step)
+            self.losses.append(self._window_total / self._window_count)
+        self._window_steps, self._window_total, self._window_count = 0, 0.0, 0.0
 
 
 class RaiseOnNaN(tf_keras.callbacks.Callback):

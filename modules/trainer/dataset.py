@@ -7,7 +7,7 @@ sentences costs what short sentences cost (the seed padded everything to the
 longest sentence of the data set).
 """
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import tensorflow as tf
 
@@ -33,11 +33,17 @@ def _windows(serialized: tf.Tensor, max_length: int) -> Tuple[tf.Tensor, tf.Tens
     return windows.input_ids, windows.labels
 
 
-def windows_dataset(file_pattern, max_length: int) -> tf.data.Dataset:
-    """One element per window: (input_ids, labels), 1-D int64 each."""
+def windows_dataset(file_pattern, max_length: int,
+                    shard: Optional[Tuple[int, int]] = None) -> tf.data.Dataset:
+    """One element per window: (input_ids, labels), 1-D int64 each. With ``shard``
+    (count, index), only every count-th sentence from the index-th on (one
+    worker's share in distributed training)."""
     files = tf.io.gfile.glob(file_pattern) if isinstance(file_pattern, str) else [
         name for pattern in file_pattern for name in tf.io.gfile.glob(pattern)]
-    return (tf.data.TFRecordDataset(sorted(files), compression_type="GZIP")
+    records = tf.data.TFRecordDataset(sorted(files), compression_type="GZIP")
+    if shard is not None:
+        records = records.shard(*shard)
+    return (records
             .batch(512)
             .map(lambda batch: _windows(batch, max_length), num_parallel_calls=tf.data.AUTOTUNE)
             .unbatch())

@@ -1,7 +1,9 @@
 """run_fn for the standard TFX Trainer: fine-tune, validate per epoch, export.
 
 Hyperparameters arrive typed through custom_config (pipeline.config.TrainingConfig),
-never as constants here.
+never as constants here. Training runs under the tf.distribute strategy the
+environment calls for (modules/trainer/distribution.py): one device, several
+GPUs, or several workers named by TF_CONFIG, where only the chief writes.
 """
 
 import json
@@ -15,14 +17,15 @@ import tf_keras
 from absl import logging
 from transformers import create_optimizer
 
-from modules.trainer import dataset, export
+from modules.trainer import dataset, distribution, export, precision
 from modules.trainer.callbacks import (
-    PROGRESS, EpochValidation, ProgressLog, RaiseOnNaN, StepLimit)
+    PROGRESS, EpochValidation, ProgressLog, RaiseOnNaN, StepLimit, StepLossLog,
+    loss_record_interval)
 from modules.trainer.losses import MaskedAccuracy, masked_loss
-from modules.trainer.model import TokenClassifier, load_token_classifier
-from modules.trainer.plots import save_curves
+from modules.trainer.model import TokenClassifier, inference_copy, load_token_classifier
+from modules.trainer.plots import save_curves, save_step_curve
 from modules.transform.tokenization import read_special_ids
-from contracts.checkpoint import Checkpoint
+from contracts.checkpoint import Checkpoint, ensure_resolved
 from contracts.training import TrainingConfig
 
 # Keys of the Trainer's custom_config.
@@ -58,20 +61,26 @@ def train(classifier: tf_keras.Model, batches: tf.data.Dataset, steps_per_epoch:
           total_steps: int, callbacks: List[tf_keras.callbacks.Callback]) -> int:
     """Fits exactly ``total_steps`` steps (epoch-end callbacks run after each epoch,
     the last, possibly partial, one included); returns the steps trained, fewer
-    than ``total_steps`` only when a callback stopped early."""
+    than ``total_steps`` only when a callback stopped early. ``batches`` is a dataset
+    (repeated here) or a distributed dataset that repeats itself (distribution.py)."""
     limit = StepLimit(total_steps)
+    if isinstance(batches, tf.data.Dataset):
+        batches = batches.repeat()
     epochs = math.ceil(total_steps / steps_per_epoch)
-    classifier.fit(batches.repeat(), epochs=epochs, steps_per_epoch=min(steps_per_epoch, total_steps),
+    classifier.fit(batches, epochs=epochs, steps_per_epoch=min(steps_per_epoch, total_steps),
                    callbacks=[limit, *callbacks], verbose=0)
     return limit.steps
 
 
 def run_fn(fn_args) -> None:
+    # Before any TensorFlow op (see distribution.py).
+    strategy = distribution.create_strategy()
+    outputs = distribution.WorkerOutputs(distribution.is_chief(distribution.tf_config()))
     hp = TrainingConfig(**fn_args.custom_config[TRAINING])
     hp.validate()
-    checkpoint = Checkpoint(**fn_args.custom_config[CHECKPOINT])
+    checkpoint = ensure_resolved(Checkpoint(**fn_args.custom_config[CHECKPOINT]))
     tf_keras.utils.set_random_seed(hp.seed)
-    tf_keras.mixed_precision.set_global_policy(hp.mixed_precision)
+    tf_keras.mixed_precision.set_global_policy(precision.training_policy(hp.mixed_precision))
     if hp.max_seq_length > checkpoint.max_positions:
         logging.warning("--max-seq-length %d exceeds the checkpoint's position limit: using %d",
                         hp.max_seq_length, checkpoint.max_positions)
@@ -83,28 +92,41 @@ def run_fn(fn_args) -> None:
     eval_batches = dataset.batched(dataset.windows_dataset(fn_args.eval_files, max_length),
                                    hp.batch_size, max_length, pad_id)
     steps_per_epoch = count_batches(train_batches)
+    train_input = distribution.distributed_input(
+        strategy, hp.batch_size, lambda batch_size, shard: dataset.batched(
+            dataset.windows_dataset(fn_args.train_files, max_length, shard), batch_size,
+            max_length, pad_id, shuffle_seed=hp.seed).repeat())  # train() cannot repeat it
     total_steps, epochs = plan_steps(hp, steps_per_epoch)
     PROGRESS.info("Training %d steps: %d epoch(s) of up to %d batches, max length %d",
                   total_steps, epochs, steps_per_epoch, max_length)
 
-    classifier = TokenClassifier(load_token_classifier(checkpoint.directory))
-    classifier.compile(optimizer=make_optimizer(hp, total_steps), loss=masked_loss,
-                       metrics=[MaskedAccuracy()], jit_compile=hp.jit_compile)
+    with strategy.scope():
+        classifier = TokenClassifier(load_token_classifier(checkpoint.directory))
+        classifier.compile(optimizer=make_optimizer(hp, total_steps), loss=masked_loss,
+                           metrics=[MaskedAccuracy()], jit_compile=hp.jit_compile)
     validation = EpochValidation(eval_batches, hp.early_stopping_patience)
-    trained_steps = train(classifier, train_batches, steps_per_epoch, total_steps,
-                          [RaiseOnNaN(), ProgressLog(total_steps), validation,
-                           tf_keras.callbacks.TensorBoard(fn_args.model_run_dir)])
+    step_losses = StepLossLog(loss_record_interval(total_steps))
+    model_run_dir = outputs.dir(fn_args.model_run_dir)
+    trained_steps = train(classifier, train_input, steps_per_epoch, total_steps,
+                          [RaiseOnNaN(), ProgressLog(total_steps), step_losses, validation,
+                           tf_keras.callbacks.TensorBoard(model_run_dir)])
 
-    tf.io.gfile.makedirs(fn_args.model_run_dir)
-    with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "history.json"), "w") as handle:
+    tf.io.gfile.makedirs(model_run_dir)
+    with tf.io.gfile.GFile(os.path.join(model_run_dir, "history.json"), "w") as handle:
         json.dump({"epochs": validation.history, "best_epoch": validation.best_epoch,
                    "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
                    "trained_steps": trained_steps,
+                   "train_loss_by_step": step_losses.record(),
                    "hyperparameters": fn_args.custom_config[TRAINING]},
                   handle, indent=2)
-    save_curves(validation.history, fn_args.model_run_dir)
+    save_curves(validation.history, model_run_dir)
+    save_step_curve(step_losses.record(), validation.history, model_run_dir,
+                    validation.best_epoch)
 
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    module = export.NerModule(classifier, transform_output.transform_features_layer(),
-                              max_length, pad_id)
-    export.export(module, fn_args.serving_model_dir)
+    module = export.NerModule(inference_copy(classifier),
+                              transform_output.transform_features_layer(), max_length, pad_id)
+    export.export(module, outputs.dir(fn_args.serving_model_dir))
+    # Non-chief workers return only once the chief's model exists.
+    distribution.barrier(strategy)
+    outputs.remove()

@@ -7,12 +7,17 @@ is handled by splitting long sentences into windows at word boundaries
 (modules.transform.windows) when batches are built and at serving time.
 
 tensorflow_text ops must be registered in every process that runs the
-transform graph. Importing this module (through tokenization) registers them
-in the process that traces it, and the local runner keeps Beam's DirectRunner
-in_memory (pipeline/config.py), so the graph also runs in that process.
-Separate Beam worker processes (DirectRunner multi_processing, Dataflow) load
-only the SavedModel and would need tensorflow_text imported first; that is
-not arranged (nor tested) here, which is why the workers stay in process.
+transform graph. Importing this module registers them in the process that
+traces it. Separate Beam worker processes (DirectRunner multi_processing,
+``ner-pipeline run --beam-workers N``; Dataflow) load only the SavedModel,
+before anything imports tensorflow_text: every Beam component gets
+``--beam_plugins=tensorflow_text`` (pipeline/beam_args.py), which Beam's
+worker entry point imports before it starts. tests/test_beam_workers.py checks
+that a 2-worker run transforms exactly what the in-process run does.
+
+The checkpoint arrives as custom_config (the fields of
+contracts.checkpoint.Checkpoint). A compiled pipeline may name it only (a Hub
+id, a path in the image): it is resolved here, where Transform runs.
 
 Outputs per sentence (variable length, int64):
   input_ids    [CLS] word pieces [SEP]
@@ -24,19 +29,16 @@ Outputs per sentence (variable length, int64):
 from typing import Any, Dict
 
 import tensorflow as tf
+import tensorflow_text  # noqa: F401  # registers the TF Text ops of the graph traced here
 import tensorflow_transform as tft
 
 from modules.transform.tokenization import WordPieceTokenizer
 from contracts import features
+from contracts.checkpoint import ensure_resolved, from_mapping
 
 INPUT_IDS = "input_ids"
 FIRST_PIECES = "first_pieces"
 LABELS = "labels"
-
-# Keys of the Transform component's custom_config (fields of contracts.checkpoint.Checkpoint).
-VOCAB_FILE = "vocab_file"
-LOWER_CASE = "lower_case"
-STRIP_ACCENTS = "strip_accents"
 
 
 def _as_ragged(tensor) -> tf.RaggedTensor:
@@ -59,9 +61,10 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Dict[str, Any]) -> D
     # Created once, outside the traced function, and tracked so its vocabulary
     # table is initialized once per loaded graph (not on every batch or request)
     # and its vocab.txt travels as an asset of the transform graph.
+    checkpoint = ensure_resolved(from_mapping(custom_config))
     tokenizer = tft.make_and_track_object(
-        lambda: WordPieceTokenizer(custom_config[VOCAB_FILE], custom_config[LOWER_CASE],
-                                   custom_config[STRIP_ACCENTS]),
+        lambda: WordPieceTokenizer(checkpoint.vocab_file, checkpoint.lower_case,
+                                   checkpoint.strip_accents),
         name="wordpiece_tokenizer")
     words = _as_ragged(inputs[features.TOKENS])
     labels = tag_ids(_as_ragged(inputs[features.NER_TAGS])) if features.NER_TAGS in inputs else None

@@ -13,7 +13,10 @@ from typing import NamedTuple, Optional
 
 import tensorflow as tf
 
-_KEY_STRIDE = tf.constant(2 ** 32, tf.int64)
+# A Python int (converted to int64 where used): a tf.constant here would start
+# TensorFlow's eager context on import, and MultiWorkerMirroredStrategy must be
+# created before that (modules/trainer/distribution.py).
+_KEY_STRIDE = 2 ** 32
 
 
 class Windows(NamedTuple):

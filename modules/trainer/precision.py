@@ -1,0 +1,39 @@
+"""Chooses the Keras precision policy for training.
+
+bfloat16 pays off only where the hardware computes it natively: CPUs with
+AVX-512 BF16 or AMX, GPUs from compute capability 8.0 (Ampere). Elsewhere
+oneDNN or the GPU emulates it and it costs time instead. Whatever trained,
+the exported model is a float32 copy (model.inference_copy).
+"""
+
+import pathlib
+from typing import Iterable
+
+import tensorflow as tf
+
+AUTO = "auto"
+BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def _cpu_flags(cpuinfo: pathlib.Path = pathlib.Path("/proc/cpuinfo")) -> Iterable[str]:
+    if not cpuinfo.exists():
+        return ()
+    for line in cpuinfo.read_text().splitlines():
+        if line.startswith("flags"):
+            return line.split(":", 1)[1].split()
+    return ()
+
+
+def bf16_is_native() -> bool:
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return all(tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
+                   >= (8, 0) for gpu in gpus)
+    return bool(BF16_CPU_FLAGS & set(_cpu_flags()))
+
+
+def training_policy(requested: str) -> str:
+    """The policy to train with: ``requested``, or for 'auto' bf16 where it is native."""
+    if requested != AUTO:
+        return requested
+    return "mixed_bfloat16" if bf16_is_native() else "float32"
