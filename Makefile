@@ -42,14 +42,17 @@ test-all: setup
 	$(BIN)/python -m pytest -m "slow or not slow"
 
 # Every benchmark number of the README (about 75 minutes on 2 cores); results in
-# benchmarks/results/*.json, the README table in benchmarks/results/TABLE.md.
+# benchmarks/results/*.json; benchmarks.table regenerates the README's result sections.
 bench: setup
 	$(BIN)/python -m benchmarks.ingestion --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.transform --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.training_speed --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.quality --data-dir $(DATA_DIR) --work-dir bench_runs
 	$(BIN)/python -m benchmarks.serving --data-dir $(DATA_DIR) --serving-dir bench_runs/main-seed42/serving
-	$(BIN)/python -m benchmarks.table > benchmarks/results/TABLE.md
+	$(BIN)/python -m benchmarks.natural_text --data-dir $(DATA_DIR) --model-dir bench_runs/main-seed42/serving
+	$(BIN)/python -m benchmarks.export_size --pipeline-root bench_runs/main-seed42/root --serving-dir bench_runs/main-seed42/serving
+	$(BIN)/python -m benchmarks.batch_inference --data-dir $(DATA_DIR) --serving-dir bench_runs/main-seed42/serving
+	$(BIN)/python -m benchmarks.table
 
 clean:
 	rm -rf $(VENV) bench_runs $(PIPELINE_ROOT) $(PIPELINE_ROOT)-quick $(SERVING_DIR) $(SERVING_DIR)-quick models *.egg-info

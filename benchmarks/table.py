@@ -121,16 +121,20 @@ def _serving_rows() -> List[List[str]]:
                      f"p99 {load['p99_ms']} ms, {load['errors']} errors"])
         rows.append(["peak resident memory, server", f"{serving['server_peak_rss_mib']:.0f} MiB"])
     batch = _load("batch_inference")
-    for name, values in batch.get("paths", {}).items():
-        rows.append([f"tagging test.txt ({batch['sentences']:,} sentences): {name}",
-                     f"{_spread(values['sentences_per_second'], '')} sentences/s"])
+    paths = (("beam_batch", "ner-pipeline predict --input (Beam RunInference), whole job"),
+             ("beam_batch_steady", "ner-pipeline predict --input, without the job's start-up"),
+             ("rest", "REST, batches of 32 (ner-pipeline serve)"))
+    for key, label in paths:
+        if key in batch:
+            rows.append([f"tagging test.txt ({batch['sentences']:,} sentences): {label}",
+                         f"{_spread(batch[key], '')} sentences/s over {batch['passes']} passes"])
     return rows
 
 
 def _pipeline_rows() -> List[List[str]]:
     rows = []
     quality = _load("quality")
-    if quality:
+    if "quick_profile_end_to_end_seconds" in quality:
         rows.append(["quick profile end to end (fixed cost of a TFX run)",
                      f"{quality['quick_profile_end_to_end_seconds']:.0f} s"])
     throughputs = [

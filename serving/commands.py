@@ -11,10 +11,17 @@ import logging
 import os
 import sys
 import warnings
+from typing import List, Optional
 
 from serving.limits import Limits
 
 DEFAULT_URL = "http://127.0.0.1:8501"
+# What serving.batch_predict.parse_lines reads; here so that the parser does not import Beam.
+BATCH_FORMATS = ("text", "conll", "jsonl")
+# Options of one predict mode, with their defaults: a different value means the user gave it.
+_REST_ONLY = {"url": DEFAULT_URL, "model_name": "ner", "json": False}
+_BATCH_ONLY = {"output": None, "model_dir": None, "format": "text", "batch_size": 32,
+               "max_words": Limits.max_words, "beam_args": None}
 
 
 def add_commands(subparsers) -> None:
@@ -44,15 +51,33 @@ def add_commands(subparsers) -> None:
     serve.set_defaults(handler=serve_command)
 
     predict = subparsers.add_parser(
-        "predict", help="Tag sentences with a running model server.",
+        "predict", help="Tag sentences with a running model server, or a whole file offline.",
         description="Send sentences to a model server's REST predict API (ner-pipeline serve "
-                    "or TF Serving) and print the entities found.")
-    predict.add_argument("sentences", nargs="+", metavar="TEXT", help="Sentences to tag")
+                    "or TF Serving) and print the entities found; or, with --input, tag a whole "
+                    "file offline with the SavedModel in a Beam pipeline (RunInference) and "
+                    "write one JSON line per input line or CoNLL sentence, in input order.")
+    predict.add_argument("sentences", nargs="*", metavar="TEXT", help="Sentences to tag over REST")
     predict.add_argument("--url", default=DEFAULT_URL,
                          help=f"Server base URL (default: {DEFAULT_URL})")
     predict.add_argument("--model-name", default="ner", help="Model name (default: ner)")
     predict.add_argument("--json", action="store_true",
                          help="Print words and entities as JSON instead of text")
+    batch = predict.add_argument_group("offline batch prediction (instead of TEXT)")
+    batch.add_argument("--input", help="File to tag (local or any Beam file system, e.g. gs://)")
+    batch.add_argument("--output", help="JSON Lines file to write")
+    batch.add_argument("--model-dir", help="A serving base directory (its newest numbered "
+                                           "version is used) or a SavedModel directory")
+    batch.add_argument("--format", choices=BATCH_FORMATS, default=_BATCH_ONLY["format"],
+                       help="text: a sentence per line (default); conll: CoNLL sentences, their "
+                            'tags echoed as gold_tags; jsonl: {"text": ...} per line')
+    batch.add_argument("--batch-size", type=int, default=_BATCH_ONLY["batch_size"],
+                       help=f"Sentences per model call (default: {_BATCH_ONLY['batch_size']})")
+    batch.add_argument("--max-words", type=int, default=_BATCH_ONLY["max_words"],
+                       help="Longer sentences become error lines "
+                            f"(default: {_BATCH_ONLY['max_words']})")
+    batch.add_argument("--beam-pipeline-arg", dest="beam_args", action="append", metavar="ARG",
+                       help="Beam pipeline option, repeatable, e.g. "
+                            "--beam-pipeline-arg=--runner=DataflowRunner")
     predict.set_defaults(handler=predict_command)
 
 
@@ -77,6 +102,12 @@ def serve_command(args: argparse.Namespace) -> int:
 
 
 def predict_command(args: argparse.Namespace) -> int:
+    problem = _predict_usage_problem(args)
+    if problem:
+        print(f"ner-pipeline predict: error: {problem}", file=sys.stderr)
+        return 2
+    if args.input is not None:
+        return _batch_predict(args)
     import requests
     from serving import formatting
     from serving.client import NerClient, ServingRequestError
@@ -94,4 +125,55 @@ def predict_command(args: argparse.Namespace) -> int:
                          ensure_ascii=False, indent=2))
     else:
         print("\n".join(formatting.describe(result) for result in results))
+    return 0
+
+
+def _given(args: argparse.Namespace, defaults: dict) -> List[str]:
+    return ["--" + name.replace("_", "-") for name, default in defaults.items()
+            if getattr(args, name) != default]
+
+
+def _predict_usage_problem(args: argparse.Namespace) -> Optional[str]:
+    """What is wrong with the combination of predict's arguments, in one line; None if fine."""
+    if args.input is None:
+        if _given(args, _BATCH_ONLY):
+            return f"{', '.join(_given(args, _BATCH_ONLY))}: only with --input FILE (offline)"
+        if not args.sentences:
+            return ("give sentences to tag over REST, or --input FILE --output FILE.jsonl "
+                    "--model-dir DIR to tag a file offline")
+        return None
+    if args.sentences:
+        return "give either sentences (REST) or --input (offline), not both"
+    if _given(args, _REST_ONLY):
+        return (f"{', '.join(_given(args, _REST_ONLY))}: only for sentences sent over REST; "
+                "--input runs the SavedModel from --model-dir itself")
+    if args.model_dir is None:
+        return "--input needs --model-dir (offline prediction runs the SavedModel, not a server)"
+    if args.output is None:
+        return "--input needs --output FILE.jsonl"
+    if args.output == args.input:
+        return "--output must not be the --input file"
+    for name in ("batch_size", "max_words"):
+        if getattr(args, name) < 1:
+            return f"--{name.replace('_', '-')} must be at least 1"
+    return None
+
+
+def _batch_predict(args: argparse.Namespace) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's C++ INFO lines
+    warnings.filterwarnings("ignore", category=FutureWarning, module="google")
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from serving import batch_predict  # Beam and TensorFlow: only when tagging a file
+    logging.getLogger(batch_predict.__name__).setLevel(logging.INFO)
+    job = batch_predict.BatchJob(
+        model_dir=args.model_dir, input_path=args.input, output_path=args.output,
+        input_format=args.format, batch_size=args.batch_size, max_words=args.max_words,
+        beam_args=tuple(args.beam_args or ()))
+    try:
+        summary = batch_predict.run(job)
+    except batch_predict.BatchPredictError as error:
+        print(f"ner-pipeline: error: {error}", file=sys.stderr)
+        return 1
+    print(f"Wrote {args.output}: {summary}")
     return 0

@@ -26,6 +26,8 @@ DEFAULT_SIGNATURE = "serving_default"
 _B64_KEY = "b64"
 _BYTES_SUFFIX = "_bytes"
 _MAX_ECHO_CHARS = 1000  # TF Serving echoes whole documents in errors; this stand-in cuts them
+# Integer inputs (serve_words's word_count) arrive as JSON numbers.
+_INTEGER_TYPES = {"DT_INT64": np.int64, "DT_INT32": np.int32}
 
 
 def parse_document(body: bytes) -> Dict[str, Any]:
@@ -133,7 +135,8 @@ def _read_instances(document, input_infos) -> Dict[str, np.ndarray]:
             raise invalid_argument(
                 f"Failed to process element: {index} of 'instances' list. JSON object: "
                 f"{_show(instance)} keys must be equal to: {','.join(sorted(input_infos))}")
-    return {name: _array(values[name], [len(instances)] + shapes[name]) for name in input_infos}
+    return {name: _array(values[name], [len(instances)] + shapes[name], info["dtype"])
+            for name, info in input_infos.items()}
 
 
 def _read_columns(value, input_infos) -> Dict[str, np.ndarray]:
@@ -150,7 +153,7 @@ def _read_columns(value, input_infos) -> Dict[str, np.ndarray]:
     arrays = {}
     for name, column in columns.items():
         shape, flat = _dense(column, input_infos[name]["dtype"])
-        arrays[name] = _array(flat, shape)
+        arrays[name] = _array(flat, shape, input_infos[name]["dtype"])
     return arrays
 
 
@@ -185,7 +188,12 @@ def _flatten(value, shape: List[int], level: int, dtype: str, flat: list) -> Non
         _flatten(item, shape, level + 1, dtype, flat)
 
 
-def _scalar(value, dtype: str) -> bytes:
+def _scalar(value, dtype: str):
+    if dtype in _INTEGER_TYPES:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise invalid_argument(f"JSON Value: {_show(value)} Type: {_json_type(value)} is not "
+                                   f"of expected type: {dtype[3:].lower()}")
+        return value
     if dtype != "DT_STRING":
         raise ServingError(501, f"Conversion of JSON Value: {_show(value)} to type: {dtype} is "
                                 "not supported by this server")
@@ -228,7 +236,9 @@ def _check_shape(name: str, shape: Tuple[int, ...], info: Mapping[str, Any]) -> 
                                f"signature expects {_shape_text(expected)} (-1: any size)")
 
 
-def _array(flat: list, shape: List[int]) -> np.ndarray:
+def _array(flat: list, shape: List[int], dtype: str) -> np.ndarray:
+    if dtype in _INTEGER_TYPES:
+        return np.asarray(flat, dtype=_INTEGER_TYPES[dtype]).reshape(shape)
     array = np.empty(len(flat), dtype=object)
     array[:] = flat
     return array.reshape(shape)

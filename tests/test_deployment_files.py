@@ -24,13 +24,30 @@ def test_pipeline_image_is_the_pinned_tfx_release_and_copies_existing_paths():
                               re.M).group(1)
     assert base == f"tensorflow/tfx:{installed_tfx}"
     for instruction, argument in instructions:
-        if instruction == "COPY":
+        if instruction == "COPY" and not argument.startswith("--from="):
             *sources, _ = argument.split()
             for source in sources:
                 assert (PROJECT_ROOT / source).exists(), source
     run = " ".join(argument for instruction, argument in instructions if instruction == "RUN")
     assert "-c constraints.txt" in run and "pip check" in run
     assert "scripts/fetch_minilm.py" in run and (PROJECT_ROOT / "scripts/fetch_minilm.py").exists()
+
+
+def test_one_image_serves_components_dataflow_workers_and_vertex_training():
+    from pipeline.kubeflow_v2_runner import IMAGE_CHECKPOINTS
+    instructions = list(dockerfile_instructions(PROJECT_ROOT / "Dockerfile"))
+    constraints = (PROJECT_ROOT / "constraints.txt").read_text()
+    beam = re.search(r"^apache-beam==(\S+)$", constraints, re.M).group(1)
+    # Dataflow starts Beam's boot program: the one of the pinned Beam release.
+    assert ("COPY", f"--from=apache/beam_python3.10_sdk:{beam} /opt/apache/beam /opt/apache/beam"
+            ) in instructions
+    assert instructions[-1] == ("ENTRYPOINT", '["/opt/apache/beam/boot"]')
+    run = " ".join(argument for instruction, argument in instructions if instruction == "RUN")
+    assert re.search(r"pip install [^&]* tensorflow-text", run)
+    assert "tensorflow-text==" in constraints
+    # The checkpoints compile_pipeline maps into the image are made there.
+    for checkpoint in IMAGE_CHECKPOINTS:
+        assert str(checkpoint.relative_to(PROJECT_ROOT)) in run, checkpoint
 
 
 def test_serving_compose_runs_tf_serving_216_with_the_model_dir():

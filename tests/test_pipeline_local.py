@@ -11,6 +11,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from transformers import BertTokenizerFast
 
+from modules.transform import preprocessing
 from modules.transform.graph_ops import SERVING_SAFE_OPS, non_core_ops
 from components.validation_gate.component import DataAnomaliesError
 from contracts import features
@@ -36,6 +37,24 @@ def split_records(artifact, split):
 ALL_NODES = ("ConllExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator",
              "ValidationGate", "Transform", "Trainer", "latest_blessed_model_resolver",
              "NerEvaluator", "Pusher")
+
+
+def graph_dtypes(saved_model_dir: pathlib.Path) -> set:
+    """Every dtype named by a node attribute in the SavedModel's graphs and functions."""
+    from tensorflow.core.framework import types_pb2
+    from tensorflow.core.protobuf import saved_model_pb2
+    saved_model = saved_model_pb2.SavedModel()
+    saved_model.ParseFromString((saved_model_dir / "saved_model.pb").read_bytes())
+    found = set()
+    for graph in saved_model.meta_graphs:
+        nodes = list(graph.graph_def.node)
+        for function in graph.graph_def.library.function:
+            nodes.extend(function.node_def)
+        for node in nodes:
+            for value in node.attr.values():
+                found.update(types_pb2.DataType.Name(dtype) for dtype in
+                             ([value.type] if value.HasField("type") else list(value.list.type)))
+    return found
 
 
 def states(executions, include_resolver=True):
@@ -111,7 +130,16 @@ def test_blessed_model_is_pushed_and_serves_raw_sentences(full_run):
     entities = int(outputs["entity_count"].numpy().max())
     for key in ("entity_types", "entity_texts", "entity_starts", "entity_ends", "entity_scores"):
         assert outputs[key].shape == (2, entities), key
-    assert set(model.signatures) == {"serving_default", "serve_examples"}
+    assert set(model.signatures) == {"serving_default", "serve_words", "serve_examples"}
+
+
+def test_pushed_model_is_lean_and_computes_in_float32(full_run):
+    """No optimizer slots among the saved variables, no reduced-precision tensor in the graph."""
+    (version,) = serving_versions(full_run)
+    model_dir = pathlib.Path(full_run.serving_dir) / version
+    names = [name for name, _ in tf.train.list_variables(str(model_dir / "variables" / "variables"))]
+    assert names and not [name for name in names if "optimizer" in name.lower()]
+    assert graph_dtypes(model_dir) & {"DT_BFLOAT16", "DT_HALF"} == set()
 
 
 def test_reruns_come_from_cache_and_push_once(full_run):
@@ -128,6 +156,39 @@ def test_reruns_come_from_cache_and_push_once(full_run):
     local_runner.run(full_run)
     _, executions = latest_executions(full_run)
     assert set(states(executions, include_resolver=False).values()) == {"cached"}
+
+
+def test_editing_preprocessing_code_reruns_transform_and_everything_after(full_run):
+    module = pathlib.Path(preprocessing.__file__)
+    original = module.read_bytes()
+    try:
+        module.write_bytes(original + b"# an edit that changes no behaviour\n")
+        local_runner.run(full_run)
+    finally:
+        module.write_bytes(original)
+    _, executions = latest_executions(full_run)
+    after = states(executions, include_resolver=False)
+    downstream = ("Transform", "Trainer", "NerEvaluator", "Pusher")
+    assert {node: after.pop(node) for node in downstream} == {node: "ran" for node in downstream}
+    assert set(after.values()) == {"cached"}
+
+
+def test_a_clearly_worse_model_is_refused_and_not_pushed(full_run):
+    store, executions = latest_executions(full_run)
+    blessing = run_summary.output_artifacts(store, executions["NerEvaluator"])["blessing"]
+    best = blessing.custom_properties["best_blessed_test_entity_f1"].double_value
+    assert best > 0.05, "the quick model must find some entities for this test to mean anything"
+    before = serving_versions(full_run)
+    worse = dataclasses.replace(full_run, training=dataclasses.replace(
+        full_run.training, max_steps=3))
+    local_runner.run(worse)
+    store, executions = latest_executions(worse)
+    blessing = run_summary.output_artifacts(store, executions["NerEvaluator"])["blessing"]
+    assert blessing.custom_properties["blessed"].int_value == 0
+    assert serving_versions(full_run) == before
+    summary = run_summary.summarize(worse.resolved_metadata_path, worse.pipeline_name)
+    assert f"below the best blessed model's {best:.4f}" in summary
+    assert "Not pushed" in summary
 
 
 def test_unreachable_threshold_leaves_serving_dir_untouched(full_run):
@@ -158,3 +219,19 @@ def test_unknown_tag_stops_the_run_naming_tag_and_file(tmp_path, tiny_checkpoint
     assert "ner_tags" in message
     _, executions = latest_executions(config)
     assert "Transform" not in executions and "Trainer" not in executions
+
+
+def test_history_records_the_steps_trained(full_run):
+    """The quick profile caps one epoch of ~440 batches at --max-steps 150."""
+    import json
+    (history_file,) = pathlib.Path(full_run.pipeline_root).glob("Trainer/model_run/*/history.json")
+    history = json.loads(history_file.read_text())
+    assert history["trained_steps"] == history["total_steps"] == full_run.training.max_steps
+    assert history["steps_per_epoch"] > full_run.training.max_steps
+    assert [epoch["epoch"] for epoch in history["epochs"]] == [1]
+
+
+def test_a_run_leaves_no_temporary_files(full_run):
+    """Temporary files of Beam, TFX and tf.Transform go to <pipeline root>/tmp/run-*,
+    removed when the run ends."""
+    assert not (pathlib.Path(full_run.pipeline_root) / "tmp").exists()

@@ -37,12 +37,11 @@ LIMITS = Limits(max_instances=64, max_words=1000, max_body_bytes=200_000)
 
 @pytest.fixture(scope="session")
 def serving_model_source(quick_pipeline) -> pathlib.Path:
-    """The version directory the quick-profile pipeline pushed (tests/conftest.py);
+    """The newest version directory the quick-profile pipeline pushed (tests/conftest.py);
     $NER_SERVING_TEST_MODEL points at another exported version instead."""
     if os.environ.get("NER_SERVING_TEST_MODEL"):
         return pathlib.Path(os.environ["NER_SERVING_TEST_MODEL"])
-    (version,) = pathlib.Path(quick_pipeline.serving_dir).iterdir()
-    return version
+    return max(pathlib.Path(quick_pipeline.serving_dir).iterdir(), key=lambda path: int(path.name))
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +176,24 @@ def test_serve_examples_takes_base64_serialized_examples(url):
     assert [len(row) for row in prediction["probabilities"]] == [9, 9, 9]
 
 
+def test_serve_words_takes_integer_counts_over_rest(url):
+    response = predict(url, {"signature_name": "serve_words", "instances": [
+        {"words": ["Peter", "Blackburn", "."], "word_count": 3},
+        {"words": ["Japan", "", ""], "word_count": 1}]})
+    assert response.status_code == 200, response.text
+    rows = response.json()["predictions"]
+    assert [row["word_count"] for row in rows] == [3, 1]
+    assert rows[0]["words"] == ["Peter", "Blackburn", "."]
+    assert rows[0]["word_starts"] == [0, 6, 16]
+    wrong = predict(url, {"signature_name": "serve_words",
+                          "instances": [{"words": ["Japan"], "word_count": "1"}]})
+    assert wrong.status_code == 400
+    assert "is not of expected type: int64" in wrong.json()["error"]
+    too_many = predict(url, {"signature_name": "serve_words",
+                             "inputs": {"words": [["Japan"]], "word_count": [3]}})
+    assert too_many.status_code == 400 and "word_count exceeds" in too_many.json()["error"]
+
+
 def test_version_url(url):
     response = predict(url, {"instances": SENTENCES}, path="/v1/models/ner/versions/1:predict")
     assert response.status_code == 200
@@ -184,9 +201,9 @@ def test_version_url(url):
 
 
 def test_words_are_split_as_the_model_splits_them(url):
-    sentence = "a\u00a0b\u2003c\x0bd\x85e"  # NBSP and EM SPACE separate; VT and NEL do not
+    sentence = "a\u00a0b\u2003c\x0bd\x85e\x1cf"  # all but the file separator \x1c separate
     response = predict(url, {"instances": [sentence]})
-    assert response.json()["predictions"][0]["word_count"] == count_words(sentence) == 3
+    assert response.json()["predictions"][0]["word_count"] == count_words(sentence) == 5
 
 
 def test_many_concurrent_clients(url):
@@ -459,6 +476,34 @@ def test_store_unloads_removed_versions_and_survives_a_missing_base_dir(fake_sto
     shutil.rmtree(base)
     store.poll()
     assert store.states("ner") == [(1, VersionState("END"))]
+
+
+def test_unexpected_error_answers_500_without_its_details_and_logs_them(tmp_path, monkeypatch,
+                                                                       caplog):
+    """A bug (not a request error) must not leak paths, shapes or data to the client."""
+    import asyncio
+    import httpx
+    from serving import server
+
+    def failing_predict(*_args):
+        raise RuntimeError("secret detail /srv/models/ner/7")
+
+    async def post():
+        transport = httpx.ASGITransport(app=server.create_app(str(tmp_path)),
+                                        raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.post("/v1/models/ner:predict", json={"instances": ["EU"]})
+
+    monkeypatch.setattr(server, "_predict", failing_predict)
+    with caplog.at_level("ERROR", logger="serving.server"):
+        response = asyncio.run(post())
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"error": server.INTERNAL_ERROR_MESSAGE}
+    assert "secret" not in response.text and "RuntimeError" not in response.text
+    (record,) = [r for r in caplog.records if r.name == "serving.server"]
+    assert "POST /v1/models/ner:predict" in record.getMessage()
+    assert "secret detail /srv/models/ner/7" in record.getMessage()
 
 
 STRING_VECTOR = {"sentences": {"dtype": "DT_STRING", "tensor_shape": {

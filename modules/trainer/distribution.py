@@ -73,7 +73,12 @@ def is_chief(config: dict) -> bool:
 def create_strategy(environ: Mapping[str, str] = os.environ) -> tf.distribute.Strategy:
     kind = strategy_kind(tf_config(environ), len(tf.config.list_physical_devices("GPU")))
     if kind == MULTI_WORKER:
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        try:
+            strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        except RuntimeError as error:
+            raise RuntimeError(
+                f"{error}: TensorFlow ran an op before run_fn created the strategy; a module "
+                "imported on the way must not create tensors at import time") from error
     elif kind == MIRRORED:
         strategy = tf.distribute.MirroredStrategy()
     else:
