@@ -1,31 +1,22 @@
 """Charts of the evaluation report as PNG files: per-type P/R/F1 bars and the
 entity-confusion heatmap, one panel per split."""
 
-import io
 import os
 from typing import Dict, List
 
 import matplotlib
 import numpy as np
-import tensorflow as tf
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend first)
 
 from contracts import features  # noqa: E402
+from modules.trainer.plots import save_figure  # noqa: E402
 
 PER_TYPE_CHART = "per_type_scores.png"
 CONFUSION_CHART = "entity_confusion.png"
 _SCORES = (("precision", "precision", "tab:blue"), ("recall", "recall", "tab:orange"),
            ("f1", "F1", "tab:green"))
-
-
-def _save(figure, path: str) -> None:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
-    with tf.io.gfile.GFile(path, "wb") as handle:  # also on GCS
-        handle.write(buffer.getvalue())
 
 
 def per_type_chart(entities_by_split: Dict[str, Dict[str, Dict[str, float]]], path: str) -> str:
@@ -57,7 +48,7 @@ def per_type_chart(entities_by_split: Dict[str, Dict[str, Dict[str, float]]], pa
     figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
     figure.suptitle("Entity precision, recall and F1 per type (F1 on top of its bar)")
     figure.tight_layout(rect=(0, 0.06, 1, 1))
-    _save(figure, path)
+    save_figure(figure, path)
     return path
 
 
@@ -92,7 +83,7 @@ def confusion_chart(confusion_by_split: Dict[str, Dict[str, Dict[str, int]]], pa
                     label="share of the row")
     figure.suptitle("Entity confusion on exact spans (a boundary error is one missed "
                     "and one spurious span)", fontsize=10)
-    _save(figure, path)
+    save_figure(figure, path)
     return path
 
 

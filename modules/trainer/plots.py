@@ -16,7 +16,8 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 STEP_CURVE = "training_curve.png"
 
 
-def _save(figure, path: str) -> None:
+def save_figure(figure, path: str) -> None:
+    """Writes a matplotlib figure as PNG to any tf.io.gfile path and closes it."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
     plt.close(figure)
@@ -74,7 +75,7 @@ def save_step_curve(step_losses: Dict, history: List[Dict[str, float]], director
     loss_axes.set_title("Training loss per step, eval entity F1 per epoch")
     figure.tight_layout(rect=(0, 0.05, 1, 1))
     path = os.path.join(directory, STEP_CURVE)
-    _save(figure, path)
+    save_figure(figure, path)
     return path
 
 
@@ -94,6 +95,6 @@ def save_curves(history: List[Dict[str, float]], directory: str) -> List[str]:
         axes.legend()
         figure.tight_layout()
         path = os.path.join(directory, f"{metric}.png")
-        _save(figure, path)
+        save_figure(figure, path)
         paths.append(path)
     return paths
