@@ -81,7 +81,6 @@ def create_components(data_dir: str, schema_file: str, checkpoint: Checkpoint,
         model=trainer.outputs["model"],
         model_run=trainer.outputs["model_run"],
         baseline_model=latest_blessed_model.outputs["model"],
-        baseline_blessing=latest_blessed_model.outputs["model_blessing"],
         f1_threshold=f1_threshold,
         regression_tolerance=regression_tolerance,
         code_fingerprint=code_fingerprint(NerEvaluator.__module__))
