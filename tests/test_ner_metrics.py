@@ -51,9 +51,9 @@ def test_confusion_matrix_of_entity_types():
 @pytest.mark.parametrize("f1, threshold, best, tolerance, blessed, says", [
     (0.90, 0.85, None, 0.01, True, "the first blessed model"),
     (0.80, 0.85, None, 0.01, False, "below the threshold 0.8500"),
-    (0.90, 0.85, 0.905, 0.01, True, "within 0.0100 of the best blessed model's 0.9050"),
-    (0.90, 0.85, 0.95, 0.01, False, "more than 0.0100 below the best blessed model's 0.9500"),
-    (0.96, 0.85, 0.95, 0.0, True, "best blessed model's 0.9500"),
+    (0.90, 0.85, 0.905, 0.01, True, "within 0.0100 of the blessed baseline's 0.9050"),
+    (0.90, 0.85, 0.95, 0.01, False, "more than 0.0100 below the blessed baseline's 0.9500"),
+    (0.96, 0.85, 0.95, 0.0, True, "blessed baseline's 0.9500"),
 ])
 def test_blessing_decision(f1, threshold, best, tolerance, blessed, says):
     decision, reason = metrics.blessing_decision(f1, threshold, best, tolerance)

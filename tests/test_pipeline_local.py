@@ -187,7 +187,7 @@ def test_a_clearly_worse_model_is_refused_and_not_pushed(full_run):
     assert blessing.custom_properties["blessed"].int_value == 0
     assert serving_versions(full_run) == before
     summary = run_summary.summarize(worse.resolved_metadata_path, worse.pipeline_name)
-    assert f"below the best blessed model's {best:.4f}" in summary
+    assert f"below the blessed baseline's {best:.4f}" in summary
     assert "Not pushed" in summary
 
 

@@ -73,9 +73,9 @@ def blessing_decision(test_f1: float, threshold: float, best_f1: Optional[float]
                       f"the first blessed model")
     if test_f1 < best_f1 - tolerance:
         return False, (f"test entity F1 {test_f1:.4f} is more than {tolerance:.4f} below the "
-                       f"best blessed model's {best_f1:.4f}")
+                       f"blessed baseline's {best_f1:.4f}")
     return True, (f"test entity F1 {test_f1:.4f} >= threshold {threshold:.4f} and within "
-                  f"{tolerance:.4f} of the best blessed model's {best_f1:.4f}")
+                  f"{tolerance:.4f} of the blessed baseline's {best_f1:.4f}")
 
 
 def best_after_blessing(best_f1: Optional[float], test_f1: float) -> float:
