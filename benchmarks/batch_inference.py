@@ -102,7 +102,9 @@ def main() -> None:
     test_file = args.data_dir / "test.txt"
     texts = [" ".join(sentence.tokens) for sentence in read_sentences(
         decode_lines(test_file.read_bytes(), str(test_file)), str(test_file))]
-    results = {"model_dir": batch_predict.resolve_model_dir(args.serving_dir),
+    model_dir = batch_predict.resolve_model_dir(args.serving_dir)
+    # The version's name, not the machine's path to it.
+    results = {"model_version": pathlib.PurePath(model_dir).name,
                "sentences": len(texts), "batch_size": args.batch_size, "passes": args.passes}
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="batch-inference-") as work:

@@ -166,7 +166,7 @@ def main() -> None:
     session = requests.Session()
     ways["REST (ner-pipeline serve)"] = lambda sentences: session.post(
         url, data=json.dumps({"instances": sentences}), timeout=60).raise_for_status()
-    results = {"model_dir": model_dir, "ways": {}}
+    results = {"model_version": pathlib.PurePath(model_dir).name, "ways": {}}
     try:
         for name, call in ways.items():
             call(sample[:8])  # warm up

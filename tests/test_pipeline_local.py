@@ -234,6 +234,6 @@ def test_history_records_the_steps_trained(full_run):
 
 
 def test_a_run_leaves_no_temporary_files(full_run):
-    """Temporary files of Beam, TFX and tf.Transform go to <pipeline root>/tmp/run-*,
+    """Temporary files of Beam, TFX and tf.Transform go to a tmp folder under the pipeline root,
     removed when the run ends."""
     assert not (pathlib.Path(full_run.pipeline_root) / "tmp").exists()
