@@ -529,7 +529,7 @@ def test_json_inputs_and_outputs_follow_tf_serving_formats():
 
 README_CURL = re.compile(
     r"^curl (?:-X (?P<method>\w+) )?(?P<target>localhost:8501\S*)"
-    r"(?:\s*\\\n\s*| )?(?:-d '(?P<body>[^\n]*)')?", re.M)
+    r"(?:\s*\\\n\s*| )?(?:-d '(?P<body>[^']*)')?", re.M)
 
 
 def test_readme_curl_examples_run_as_written(url):
@@ -540,6 +540,7 @@ def test_readme_curl_examples_run_as_written(url):
     for example in examples:
         path = example["target"][len("localhost:8501"):].replace("1795674409", "1")
         body = example["body"]
+        assert body or example["method"] != "POST", f"no -d body parsed from: {example.group(0)}"
         response = requests.request(example["method"] or ("POST" if body else "GET"), url + path,
                                     data=body.encode("utf-8") if body else None, timeout=120)
         payload = response.json()
