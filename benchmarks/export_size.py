@@ -106,7 +106,7 @@ def main() -> None:
     parser.add_argument("--serving-dir", type=pathlib.Path, required=True)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    from benchmarks.natural_text import newest_version
+    from serving.batch_predict import resolve_model_dir
     from pipeline import run_summary
     from pipeline.config import PipelineConfig
     config = PipelineConfig(data_dir="", pipeline_root=args.pipeline_root)
@@ -116,7 +116,7 @@ def main() -> None:
         "transform_graph"].uri
     checkpoint_dir = json.loads(executions["Trainer"].custom_properties["custom_config"]
                                 .string_value)["checkpoint"]["directory"]
-    lean_dir = newest_version(args.serving_dir)
+    lean_dir = pathlib.Path(resolve_model_dir(str(args.serving_dir)))
     with tempfile.TemporaryDirectory() as work:
         with_slots = pathlib.Path(work) / "with_slots"
         export_with_slots(lean_dir, transform_graph, checkpoint_dir, with_slots)

@@ -25,6 +25,7 @@ from seqeval.metrics import f1_score, precision_score, recall_score
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from benchmarks.detokenize import detokenize
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
+from serving.batch_predict import resolve_model_dir
 
 Span = Tuple[int, int]
 
@@ -48,13 +49,6 @@ def tags_on_tokens(token_spans: Sequence[Span], entities: Sequence[Tuple[str, in
             if tags[index] == "O":
                 tags[index] = ("B-" if position == 0 else "I-") + kind
     return tags
-
-
-def newest_version(model_dir: pathlib.Path) -> pathlib.Path:
-    if (model_dir / "saved_model.pb").exists():
-        return model_dir
-    return max((path for path in model_dir.iterdir() if path.name.isdigit()),
-               key=lambda path: int(path.name))
 
 
 def serve(signature, texts: List[str], batch: int = 64) -> List[Dict[str, list]]:
@@ -98,9 +92,9 @@ def main() -> None:
     sentences = [(sentence.tokens, sentence.ner_tags) for sentence in
                  read_sentences(decode_lines(test_file.read_bytes(), str(test_file)),
                                 str(test_file))]
-    version = newest_version(args.model_dir)
-    signature = tf.saved_model.load(str(version)).signatures["serving_default"]
-    results = {"model_version": version.name,
+    version = resolve_model_dir(str(args.model_dir))
+    signature = tf.saved_model.load(version).signatures["serving_default"]
+    results = {"model_version": pathlib.PurePath(version).name,
                "tokenized": score(signature, sentences, space_joined),
                "natural_text": score(signature, sentences, detokenize)}
     results["f1_gap"] = round(results["tokenized"]["entity_f1"]

@@ -59,6 +59,16 @@ def has_dependency_option(args: Sequence[str]) -> bool:
     return any(has_option(args, name) for name in DEPENDENCY_OPTIONS)
 
 
+def with_setup_file(args: Sequence[str], setup_file: str) -> List[str]:
+    """On the DirectRunner with no dependency option, ``setup_file`` (the project's)
+    as the dependency: the DirectRunner installs nothing, and without it TFX copies
+    its own installation into a temporary sdist for every Beam stage (about 50 MB
+    and 10 s each)."""
+    if is_direct(args) and not has_dependency_option(args):
+        return [*args, f"--setup_file={setup_file}"]
+    return list(args)
+
+
 def check(args: Sequence[str], beam_workers: int) -> None:
     """Raises ValueError (naming the option) for combinations that cannot work."""
     if beam_workers > 1 and not is_direct(args):

@@ -94,6 +94,12 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
         training={name: value for name, value in given.items() if name in training_names})
 
 
+def usage_error(message: str) -> typing.NoReturn:
+    """Ends the command like argparse does for a bad option: one line, exit code 2."""
+    print(f"ner-pipeline: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def checked_config(args: argparse.Namespace) -> PipelineConfig:
     """The config of the options given, checked before anything runs: a value that
     breaks its option's rule ends the command like a usage error (one line, exit 2)."""
@@ -101,8 +107,7 @@ def checked_config(args: argparse.Namespace) -> PipelineConfig:
     try:
         config.validate()
     except ValueError as error:
-        print(f"ner-pipeline: error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+        usage_error(str(error))
     return config
 
 
@@ -171,12 +176,6 @@ def run_command(args: argparse.Namespace) -> int:
         return 1
     print(run_summary.summarize(config.resolved_metadata_path, config.pipeline_name))
     return 0
-
-
-def usage_error(message: str) -> typing.NoReturn:
-    """Ends the command like argparse does for a bad option: one line, exit code 2."""
-    print(f"ner-pipeline: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
 
 
 def checked_trainer_config(args: argparse.Namespace) -> VertexTrainerConfig:

@@ -47,7 +47,7 @@ class PipelineConfig:
         0.80, "Bless the model only if its test-split entity F1 (micro) reaches this.",
         between(0, 1))
     regression_tolerance: float = option(
-        0.01, "Bless only if test entity F1 is at most this much below the latest blessed model's.",
+        0.01, "Bless only if test entity F1 is at most this much below the best blessed model's.",
         between(0, 1))
     enable_cache: bool = option(
         True, "Reuse the outputs of components whose inputs and settings are unchanged.")

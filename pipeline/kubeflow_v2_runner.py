@@ -91,12 +91,11 @@ def checkpoint_for_image(name: str, image_project_root: str) -> Checkpoint:
 
 def compile_beam_args(config: PipelineConfig, image: str, image_project_root: str):
     """Beam options of the compiled pipeline: beam_args' additions (the Dataflow worker
-    image among them); on the DirectRunner inside the container, the image's
-    setup.py as the dependency, so TFX does not package itself for every stage."""
-    args = beam_args.beam_pipeline_args(config.beam_pipeline_args, config.beam_workers, image)
-    if beam_args.is_direct(args) and not beam_args.has_dependency_option(args):
-        args.append(f"--setup_file={pathlib.PurePosixPath(image_project_root) / 'setup.py'}")
-    return args
+    image among them) and, on the DirectRunner inside the container, the image's
+    setup.py as the dependency."""
+    return beam_args.with_setup_file(
+        beam_args.beam_pipeline_args(config.beam_pipeline_args, config.beam_workers, image),
+        str(pathlib.PurePosixPath(image_project_root) / "setup.py"))
 
 
 def compile_pipeline(config: PipelineConfig, image: str, output_file: str,
@@ -118,6 +117,10 @@ def compile_pipeline(config: PipelineConfig, image: str, output_file: str,
         beam_pipeline_args=compile_beam_args(config, image, image_project_root),
         vertex_training=vertex.trainer_custom_config(
             trainer or vertex.VertexTrainerConfig(), image),
+        # The KFP v2 compiler translates only TFX's built-in strategies into
+        # MLMD queries, so on Vertex the baseline is the latest blessed model,
+        # not the best one (README, "From laptop to Vertex AI").
+        baseline_strategy=tfx.dsl.experimental.LatestBlessedModelStrategy,
     )
     output_dir, output_name = os.path.split(os.path.abspath(output_file))
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(

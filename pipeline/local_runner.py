@@ -34,10 +34,6 @@ _NOISE = re.compile("|".join([
 # Loggers that install a handler of their own (so their lines bypass the filter
 # and, once the root logger has a handler too, appear twice).
 _SELF_HANDLING_LOGGERS = ("tensorflow",)
-# Beam options with which TFX does not package itself into a temporary sdist for
-# the Beam workers (tfx.utils.dependency_utils.make_beam_dependency_flags).
-_BEAM_DEPENDENCY_OPTIONS = ("extra_package", "extra_packages", "setup_file", "requirements_file",
-                            "worker_harness_container_image", "sdk_container_image")
 
 
 class ProgressFilter(logging.Filter):
@@ -83,18 +79,10 @@ def configure_logging(verbose: bool) -> None:
 
 
 def local_beam_args(args: List[str]) -> List[str]:
-    """The Beam options of a local run.
-
-    On the DirectRunner, with no dependency option given, the project's
-    setup.py is named as the Beam dependency: the DirectRunner (in process or in
-    worker processes on this machine) installs nothing, and without such an
-    option TFX copies its own installation into a temporary sdist for every Beam
-    component (about 50 MB and 10 s each).
-    """
-    if (beam_args.is_direct(args) and (PROJECT_ROOT / "setup.py").exists()
-            and not any(beam_args.has_option(args, name) for name in _BEAM_DEPENDENCY_OPTIONS)):
-        return [*args, f"--setup_file={PROJECT_ROOT / 'setup.py'}"]
-    return list(args)
+    """The Beam options of a local run: the project's setup.py as the dependency
+    (when the project is installed from a checkout, as `make setup` does)."""
+    setup_file = PROJECT_ROOT / "setup.py"
+    return beam_args.with_setup_file(args, str(setup_file)) if setup_file.exists() else list(args)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import base_node
 
 from components.conll_example_gen.component import ConllExampleGen
+from components.ner_evaluator.best_blessed_model import BestBlessedModelStrategy
 from components.ner_evaluator.component import NerEvaluator
 from components.pusher.component import IdempotentPusher
 from components.transform.component import Transform
@@ -30,12 +31,14 @@ def _executor_code(component_class) -> str:
 def create_components(data_dir: str, schema_file: str, checkpoint: Checkpoint,
                       training: Optional[TrainingConfig] = None, f1_threshold: float = 0.0,
                       regression_tolerance: float = 0.0, serving_dir: Optional[str] = None,
-                      vertex_training: Optional[Dict[str, Any]] = None
+                      vertex_training: Optional[Dict[str, Any]] = None,
+                      baseline_strategy=BestBlessedModelStrategy
                       ) -> List[base_node.BaseNode]:
     """Ingestion, validation and Transform; with ``training``, also Trainer, Evaluator, Pusher.
 
     A run stops at the ValidationGate on any data anomaly, before Transform.
     ``vertex_training`` (pipeline/vertex.py) sends the Trainer to Vertex AI Training.
+    ``baseline_strategy`` picks the blessed model the Evaluator compares with.
     """
     example_gen = ConllExampleGen(
         data_dir=data_dir, code_fingerprint=_executor_code(ConllExampleGen))
@@ -71,16 +74,16 @@ def create_components(data_dir: str, schema_file: str, checkpoint: Checkpoint,
                        trainer_run.CHECKPOINT: dataclasses.asdict(checkpoint),
                        CODE_FINGERPRINT: code_fingerprint(RUN_FN.rpartition(".")[0]),
                        **(vertex_training or {})})
-    latest_blessed_model = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+    baseline = tfx.dsl.Resolver(
+        strategy_class=baseline_strategy,
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
+    ).with_id("baseline_model_resolver")
     evaluator = NerEvaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         model_run=trainer.outputs["model_run"],
-        baseline_model=latest_blessed_model.outputs["model"],
+        baseline_model=baseline.outputs["model"],
         f1_threshold=f1_threshold,
         regression_tolerance=regression_tolerance,
         code_fingerprint=code_fingerprint(NerEvaluator.__module__))
@@ -91,7 +94,7 @@ def create_components(data_dir: str, schema_file: str, checkpoint: Checkpoint,
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)),
         custom_config={CODE_FINGERPRINT: _executor_code(IdempotentPusher)},
     ).with_id("Pusher")
-    return components + [trainer, latest_blessed_model, evaluator, pusher]
+    return components + [trainer, baseline, evaluator, pusher]
 
 
 def create_pipeline(pipeline_name: str, pipeline_root: str, data_dir: str, schema_file: str,
@@ -99,14 +102,16 @@ def create_pipeline(pipeline_name: str, pipeline_root: str, data_dir: str, schem
                     regression_tolerance: float, serving_dir: str, enable_cache: bool,
                     beam_pipeline_args: List[str],
                     metadata_connection_config: Optional[object] = None,
-                    vertex_training: Optional[Dict[str, Any]] = None) -> tfx.dsl.Pipeline:
+                    vertex_training: Optional[Dict[str, Any]] = None,
+                    baseline_strategy=BestBlessedModelStrategy) -> tfx.dsl.Pipeline:
     """Builds the whole pipeline from explicit arguments only (no environment reads,
     no access to the data, the checkpoint or the cloud)."""
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
         components=create_components(data_dir, schema_file, checkpoint, training, f1_threshold,
-                                     regression_tolerance, serving_dir, vertex_training),
+                                     regression_tolerance, serving_dir, vertex_training,
+                                     baseline_strategy),
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args,

@@ -71,7 +71,7 @@ def test_compiles_to_a_pipeline_job_with_every_component(shared_conll_dir, tmp_p
     tasks = set(spec["pipelineSpec"]["root"]["dag"]["tasks"])
     assert {"ConllExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator",
             "ValidationGate", "Transform", "Trainer", "NerEvaluator", "Pusher"} <= tasks
-    assert any(task.startswith("latest_blessed_model_resolver") for task in tasks)
+    assert any(task.startswith("baseline_model_resolver") for task in tasks)
     assert job.runtime_config.gcs_output_directory == "gs://my-bucket/root"
 
     text = output.read_text()

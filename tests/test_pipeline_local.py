@@ -35,7 +35,7 @@ def split_records(artifact, split):
 
 
 ALL_NODES = ("ConllExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator",
-             "ValidationGate", "Transform", "Trainer", "latest_blessed_model_resolver",
+             "ValidationGate", "Transform", "Trainer", "baseline_model_resolver",
              "NerEvaluator", "Pusher")
 
 
@@ -60,7 +60,7 @@ def graph_dtypes(saved_model_dir: pathlib.Path) -> set:
 def states(executions, include_resolver=True):
     """Node -> ran/cached. The resolver node only looks artifacts up and is never cached."""
     return {node: run_summary.execution_state(e) for node, e in executions.items()
-            if include_resolver or node != "latest_blessed_model_resolver"}
+            if include_resolver or node != "baseline_model_resolver"}
 
 
 def serving_versions(config):

@@ -21,6 +21,7 @@ from tfx.types.standard_artifacts import Examples, Model, ModelBlessing, ModelEv
 from tfx.utils import path_utils
 
 from components.ner_evaluator import charts, errors, metrics, report
+from components.ner_evaluator.best_blessed_model import TEST_F1_PROPERTY
 from components.ner_evaluator.predictions import predict_split
 from contracts import features
 from modules.trainer.plots import STEP_CURVE
@@ -28,9 +29,8 @@ from modules.trainer.plots import STEP_CURVE
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.md"
 EVALUATED_SPLITS = (features.EVAL_SPLIT, features.TEST_SPLIT)
-# Custom properties of the ModelBlessing: this model's test entity F1 and, on
-# blessed models, the best test F1 of every model blessed up to this one.
-TEST_F1_PROPERTY = "test_entity_f1"
+# Custom property of blessed models' ModelBlessing (next to TEST_F1_PROPERTY):
+# the better of this model's test entity F1 and its blessed baseline's.
 BEST_F1_PROPERTY = "best_blessed_test_entity_f1"
 
 
@@ -55,12 +55,6 @@ def _baseline_test_f1(baseline: Model, examples: Examples) -> float:
     return metrics.entity_scores(predictions.gold, predictions.predicted)["micro"]["f1"]
 
 
-def _recorded_best_f1(baseline_blessing: ModelBlessing, default: float) -> float:
-    if baseline_blessing is None or not baseline_blessing.has_custom_property(BEST_F1_PROPERTY):
-        return default
-    return baseline_blessing.get_float_custom_property(BEST_F1_PROPERTY)
-
-
 @component
 def NerEvaluator(
         examples: InputArtifact[Examples],
@@ -72,7 +66,6 @@ def NerEvaluator(
         regression_tolerance: Parameter[float],
         code_fingerprint: Parameter[str],  # pylint: disable=unused-argument
         baseline_model: InputArtifact[Model] = None,
-        baseline_blessing: InputArtifact[ModelBlessing] = None,
 ) -> None:
     """Scores eval and test, writes report and predictions, blesses or not.
 
@@ -92,22 +85,19 @@ def NerEvaluator(
         logging.info("%s: %s", split, {k: v for k, v in split_metrics.items() if k != "confusion"})
 
     test_f1 = results["splits"][features.TEST_SPLIT]["entities"]["micro"]["f1"]
-    best_f1 = None
+    baseline_f1 = None
     if baseline_model is not None:
-        # The latest blessed model's F1, measured again on today's test split, and
-        # the best F1 its blessing recorded when that blessing is given. (The
-        # pipeline does not wire the blessing: a resolved blessing that changes on
-        # every run would keep this component out of the cache.)
+        # The best blessed model so far (pipeline/pipeline.py picks the resolver),
+        # measured again on today's test split. (Its blessing is not an input: each
+        # rerun adds a blessing, which would keep this component out of the cache.)
         baseline_f1 = (test_f1 if baseline_model.id == model.id
                        else _baseline_test_f1(baseline_model, examples))
-        best_f1 = max(baseline_f1, _recorded_best_f1(baseline_blessing, baseline_f1))
-        results["baseline"] = {"model_uri": baseline_model.uri, "test_entity_f1": baseline_f1,
-                               "best_blessed_test_entity_f1": best_f1}
+        results["baseline"] = {"model_uri": baseline_model.uri, "test_entity_f1": baseline_f1}
     if baseline_model is not None and baseline_model.id == model.id:
         blessed, reason = True, (f"this model (test entity F1 {test_f1:.4f}) is already the "
-                                 f"latest blessed model")
+                                 f"blessed baseline")
     else:
-        blessed, reason = metrics.blessing_decision(test_f1, f1_threshold, best_f1,
+        blessed, reason = metrics.blessing_decision(test_f1, f1_threshold, baseline_f1,
                                                     regression_tolerance)
     results["blessing"] = {"blessed": blessed, "reason": reason, "f1_threshold": f1_threshold,
                            "regression_tolerance": regression_tolerance}
@@ -138,7 +128,7 @@ def NerEvaluator(
     blessing.set_float_custom_property(TEST_F1_PROPERTY, test_f1)
     if blessed:
         blessing.set_float_custom_property(BEST_F1_PROPERTY,
-                                           metrics.best_after_blessing(best_f1, test_f1))
+                                           metrics.best_after_blessing(baseline_f1, test_f1))
     if baseline_model is not None:
         blessing.set_string_custom_property("baseline_model", baseline_model.uri)
         blessing.set_int_custom_property("baseline_model_id", baseline_model.id)

@@ -63,9 +63,9 @@ def entity_confusion(gold: List[List[str]], predicted: List[List[str]]
 def blessing_decision(test_f1: float, threshold: float, best_f1: Optional[float],
                       tolerance: float) -> Tuple[bool, str]:
     """Blessed if test F1 reaches the threshold and is not more than ``tolerance``
-    below ``best_f1``, the best test F1 of any model blessed before (None if none
-    was). Comparing with the best rather than the latest blessed model keeps a
-    series of runs from ratcheting down a tolerance at a time."""
+    below ``best_f1`` (None if no model was blessed before). Holding candidates to
+    the best blessed F1 so far keeps a series of runs from ratcheting down a
+    tolerance at a time; the pipeline passes its best blessed model's F1."""
     if test_f1 < threshold:
         return False, f"test entity F1 {test_f1:.4f} is below the threshold {threshold:.4f}"
     if best_f1 is None:
