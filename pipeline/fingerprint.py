@@ -71,3 +71,12 @@ def code_fingerprint(*entry_modules: str) -> str:
     for module, path in sorted(module_closure(entry_modules).items()):
         digest.update(module.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def file_fingerprint(path: str) -> str:
+    """sha256 of a local file's content; for a file this machine cannot read (a
+    URL, a path inside the pipeline image), the path itself stands in."""
+    file = pathlib.Path(path)
+    if "://" in path or not file.is_file():
+        return f"path:{path}"
+    return hashlib.sha256(file.read_bytes()).hexdigest()

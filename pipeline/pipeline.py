@@ -10,12 +10,13 @@ from components.conll_example_gen.component import ConllExampleGen
 from components.ner_evaluator.best_blessed_model import BestBlessedModelStrategy
 from components.ner_evaluator.component import NerEvaluator
 from components.pusher.component import IdempotentPusher
+from components.schema_importer.component import ImportSchemaGen
 from components.transform.component import Transform
 from components.validation_gate.component import ValidationGate
 from contracts.checkpoint import Checkpoint
 from contracts.training import TrainingConfig
 from modules.trainer import run as trainer_run
-from pipeline.fingerprint import code_fingerprint
+from pipeline.fingerprint import code_fingerprint, file_fingerprint
 
 PREPROCESSING_FN = "modules.transform.preprocessing.preprocessing_fn"
 RUN_FN = "modules.trainer.run.run_fn"
@@ -43,7 +44,8 @@ def create_components(data_dir: str, schema_file: str, checkpoint: Checkpoint,
     example_gen = ConllExampleGen(
         data_dir=data_dir, code_fingerprint=_executor_code(ConllExampleGen))
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_file)
+    schema_gen = ImportSchemaGen(schema_file=schema_file,
+                                 schema_fingerprint=file_fingerprint(schema_file))
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
     validation_gate = ValidationGate(anomalies=example_validator.outputs["anomalies"],
