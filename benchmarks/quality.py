@@ -1,5 +1,6 @@
 """Model quality on CoNLL-2003: the main profile with several seeds, plus the quick
-profile's end-to-end time (the fixed cost of a TFX run).
+profile's end-to-end time (the fixed cost of a TFX run) and the first seed's run
+again with --beam-workers (its wall time; the model should not change).
 
 Each run is the real pipeline (LocalDagRunner) into its own pipeline root;
 the numbers are read back from ML Metadata: eval and test entity F1 (micro and
@@ -19,10 +20,6 @@ from contracts.checkpoint import write_tiny_checkpoint
 from contracts.training import TrainingConfig
 from pipeline import local_runner, run_summary
 from pipeline.config import DEFAULT_CHECKPOINT, PipelineConfig, config_for_profile
-
-
-def execution_seconds(execution) -> float:
-    return (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
 
 
 def run_profile(profile: str, root: pathlib.Path, data_dir: pathlib.Path, **overrides) -> dict:
@@ -48,7 +45,7 @@ def recorded_run(config, seconds: Optional[float] = None) -> dict:
         "seed": config.training.seed,
         "mixed_precision": config.training.mixed_precision,
         "run_seconds": round(seconds, 1),
-        "trainer_seconds": round(execution_seconds(executions["Trainer"]), 1),
+        "trainer_seconds": round(run_summary.execution_seconds(executions["Trainer"]), 1),
         "splits": {split: {"entity_f1": values["entities"]["micro"]["f1"],
                            "entity_precision": values["entities"]["micro"]["precision"],
                            "entity_recall": values["entities"]["micro"]["recall"],
@@ -78,6 +75,9 @@ def main() -> None:
     parser.add_argument("--data-dir", type=pathlib.Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--work-dir", type=pathlib.Path, default=pathlib.Path("bench_runs"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 7])
+    parser.add_argument("--beam-workers", type=int, default=2,
+                        help="Run the first seed once more with this many Beam worker "
+                             "processes (0 or 1: skip)")
     parser.add_argument("--note", help="Conditions of the runs worth knowing, kept with the "
                                            "results (e.g. other jobs sharing the cores)")
     parser.add_argument("--pipeline-roots", nargs="+", metavar="ROOT",
@@ -99,6 +99,16 @@ def main() -> None:
         results["main_profile_runs"].append(run)
         print(f"seed {seed}: eval F1 {run['splits']['eval']['entity_f1']:.4f}, test F1 "
               f"{run['splits']['test']['entity_f1']:.4f}, trainer {run['trainer_seconds']:.0f} s",
+              flush=True)
+    if args.beam_workers > 1:
+        # The first seed again with Beam's stages on worker processes: the main
+        # profile's wall time with and without --beam-workers, and the same model.
+        run = run_profile("main", args.work_dir / f"main-seed{args.seeds[0]}-beam-workers",
+                          args.data_dir, training={"seed": args.seeds[0]},
+                          beam_workers=args.beam_workers)
+        results["beam_workers_run"] = {"beam_workers": args.beam_workers, **run}
+        print(f"seed {args.seeds[0]} with --beam-workers {args.beam_workers}: whole run "
+              f"{run['run_seconds']:.0f} s, test F1 {run['splits']['test']['entity_f1']:.4f}",
               flush=True)
     results["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(f"quick profile end to end: {results['quick_profile_end_to_end_seconds']} s; "

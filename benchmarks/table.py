@@ -55,8 +55,20 @@ def quality_section() -> str:
               f"{quality['peak_rss_mib']:,.0f} MiB" if "peak_rss_mib" in quality else "")
     return (f"{table}\n\nMean over {len(runs)} seed(s): test entity F1 "
             f"{statistics.mean(test):.4f}, eval {statistics.mean(evaluation):.4f}. "
-            f"Wall time on the 2-core machine: {times}{memory}."
+            f"Wall time on the 2-core machine: {times}{memory}.{_beam_workers_run(quality)}"
             + (f" Note: {quality['note']}" if quality.get("note") else ""))
+
+
+def _beam_workers_run(quality: dict) -> str:
+    run = quality.get("beam_workers_run")
+    if not run:
+        return ""
+    same = next((r for r in quality["main_profile_runs"] if r["seed"] == run["seed"]), None)
+    test_f1 = run["splits"]["test"]["entity_f1"]
+    compared = ("" if same is None else f" (in process: {same['run_seconds'] / 60:.1f} min, "
+                f"test F1 {same['splits']['test']['entity_f1']:.4f})")
+    return (f" Seed {run['seed']} again with `--beam-workers {run['beam_workers']}`: whole run "
+            f"{run['run_seconds'] / 60:.1f} min, test entity F1 {test_f1:.4f}{compared}.")
 
 
 def natural_text_section() -> str:
@@ -91,6 +103,21 @@ def export_section() -> str:
                    "server memory after load"], rows)
 
 
+def beam_workers_section() -> str:
+    beam = _load("beam_workers")
+    if not beam:
+        return "No Beam worker results yet: run `python -m benchmarks.beam_workers`."
+    settings = beam["settings"]
+    components = [name for name in next(iter(settings.values())) if name != "run"]
+    rows = [["in process" if workers in ("0", "1") else f"{workers} worker processes",
+             _spread(values["run"], " s"), *(f"{values[name]['median']} s" for name in components)]
+            for workers, values in settings.items()]
+    return _table(["`--beam-workers`", "data half of the pipeline (min, max)",
+                   *(f"{name} (median)" for name in components)], rows) + (
+        f"\n\nThe full CoNLL-2003 files, {beam['repeats']} passes per setting, alternating "
+        f"(`python -m benchmarks.beam_workers`).")
+
+
 def _speed_rows() -> List[List[str]]:
     rows = []
     speed = _load("training_speed")
@@ -99,9 +126,19 @@ def _speed_rows() -> List[List[str]]:
         rows.append(["matmul peak (TensorFlow, best of 1024²-4096²)",
                      f"fp32 {peaks['float32'] / 1e9:.0f} GFLOP/s, "
                      f"bf16 {peaks['mixed_bfloat16'] / 1e9:.0f} GFLOP/s"])
-        for name, values in speed["variants"].items():
+        variants = speed["variants"]
+        padding = {name: values["computed_tokens"] / values["real_tokens"]
+                   for name, values in variants.items()}
+        seed_style = next(iter(variants))
+        rows.append(["computed tokens per real token (padding included)", ", ".join(
+            f"{name}: {ratio:.2f}" for name, ratio in padding.items()) + (
+            f"; at equal speed per computed token, the least padding would be "
+            f"{padding[seed_style] / min(padding.values()):.2f}x the seed style")])
+        for name, values in variants.items():
+            tokens = values["real_tokens_per_second"]
             rows.append([f"training speed: {name}",
-                         f"{values['real_tokens_per_second']:,.0f} real tokens/s = "
+                         f"{tokens['median']:,.0f} real tokens/s median (min {tokens['min']:,.0f}, "
+                         f"max {tokens['max']:,.0f}; {len(values['pass_seconds'])} passes) = "
                          f"{values['speedup_vs_seed_style']}x seed style; "
                          f"{values['fraction_of_matmul_peak']:.1%} of matmul peak"])
     return rows
@@ -155,14 +192,23 @@ def _pipeline_rows() -> List[List[str]]:
     return rows
 
 
+def _measured_on() -> str:
+    """When each results file was written (benchmarks of different sessions may mix)."""
+    dates = {}
+    for path in sorted(RESULTS_DIR.glob("*.json")):
+        dates[path.stem] = json.loads(path.read_text())["date"][:16].replace("T", " ")
+    return "Written (UTC): " + ", ".join(f"`{name}` {date}" for name, date in dates.items()) + "."
+
+
 def benchmark_section() -> str:
     rows = _speed_rows() + _serving_rows() + _pipeline_rows()
-    return _table(["measure", "result"], rows)
+    return _table(["measure", "result"], rows) + "\n\n" + _measured_on()
 
 
 SECTIONS: Dict[str, Callable[[], str]] = {
     "quality": quality_section, "natural-text": natural_text_section,
-    "export": export_section, "benchmarks": benchmark_section}
+    "export": export_section, "beam-workers": beam_workers_section,
+    "benchmarks": benchmark_section}
 
 
 def render(readme: str) -> str:

@@ -50,8 +50,7 @@ def time_component(data_dir: pathlib.Path, checkpoint):
         examples = run_summary.output_artifacts(store, executions["ConllExampleGen"])["examples"]
         sentences = sum(examples.custom_properties[f"{split}_sentences"].int_value
                         for split in ("train", "eval", "test"))
-        transform = executions["Transform"]
-        seconds = (transform.last_update_time_since_epoch - transform.create_time_since_epoch) / 1000
+        seconds = run_summary.execution_seconds(executions["Transform"])
     return {"seconds": round(seconds, 2), "sentences": sentences,
             "sentences_per_second": round(sentences / seconds)}
 

@@ -50,6 +50,11 @@ def latest_run_executions(store: metadata_store.MetadataStore, pipeline_name: st
     return executions
 
 
+def execution_seconds(execution: metadata_store_pb2.Execution) -> float:
+    """Wall time of one execution, as MLMD recorded its start and last update."""
+    return (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
+
+
 def output_artifacts(store: metadata_store.MetadataStore, execution: metadata_store_pb2.Execution
                      ) -> Dict[str, metadata_store_pb2.Artifact]:
     """Output key (e.g. "examples") -> the artifact an execution produced or reused."""
