@@ -27,7 +27,7 @@ import tempfile
 import time
 from typing import Callable, Dict, List
 
-from benchmarks.common import DEFAULT_DATA_DIR, write_results
+from benchmarks.common import DEFAULT_DATA_DIR, spread, write_results
 from benchmarks.serving import free_port, start_server
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
 from serving import batch_predict
@@ -49,8 +49,7 @@ def timed_passes(run_pass: Callable[[], int], passes: int, sentences: int) -> Li
 
 def rates(sentences: int, times: List[float], fixed: float = 0.0) -> Dict:
     per_second = sorted(round(sentences / (seconds - fixed), 1) for seconds in times)
-    return {"sentences_per_second": per_second, "min": per_second[0],
-            "median": statistics.median(per_second), "max": per_second[-1]}
+    return {"sentences_per_second": per_second, **spread(per_second)}
 
 
 def measure_beam(job: batch_predict.BatchJob, passes: int, sentences: int,

@@ -12,14 +12,13 @@ default of ``ner-pipeline run --beam-workers``.
 
 import argparse
 import pathlib
-import statistics
 import tempfile
 import time
 from typing import Dict, List
 
 from tfx import v1 as tfx
 
-from benchmarks.common import DEFAULT_DATA_DIR, write_results
+from benchmarks.common import DEFAULT_DATA_DIR, spread, write_results
 from contracts.checkpoint import resolve_checkpoint
 from pipeline import beam_args, local_runner, run_summary
 from pipeline.config import DEFAULT_CHECKPOINT, DEFAULT_SCHEMA_FILE
@@ -50,11 +49,6 @@ def timed_pass(data_dir: pathlib.Path, checkpoint, workers: int) -> Dict[str, fl
     return seconds
 
 
-def spread(values: List[float]) -> Dict[str, float]:
-    return {"min": round(min(values), 1), "median": round(statistics.median(values), 1),
-            "max": round(max(values), 1), "passes": [round(v, 1) for v in values]}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=pathlib.Path, default=DEFAULT_DATA_DIR)
@@ -73,7 +67,8 @@ def main() -> None:
                   + ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()),
                   flush=True)
     results = {"checkpoint": pathlib.PurePath(args.checkpoint).name, "repeats": args.repeats,
-               "settings": {str(workers): {name: spread([p[name] for p in runs])
+               "settings": {str(workers): {name: {**spread(p[name] for p in runs),
+                                                  "passes": [round(p[name], 1) for p in runs]}
                                            for name in runs[0]}
                             for workers, runs in passes.items()}}
     for workers, setting in results["settings"].items():

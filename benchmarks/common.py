@@ -6,7 +6,8 @@ import os
 import pathlib
 import platform
 from importlib import metadata
-from typing import Any, Dict
+import statistics
+from typing import Any, Dict, Iterable
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
 DEFAULT_DATA_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "conll2003"
@@ -28,3 +29,10 @@ def write_results(name: str, results: Dict[str, Any]) -> pathlib.Path:
         timespec="seconds"), "machine": machine(), "results": results}
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
+
+
+def spread(values: Iterable[float], digits: int = 1) -> Dict[str, float]:
+    """min, median and max of repeated measurements (never one run on a noisy machine)."""
+    values = sorted(values)
+    return {"min": round(values[0], digits), "median": round(statistics.median(values), digits),
+            "max": round(values[-1], digits)}

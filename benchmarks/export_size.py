@@ -21,12 +21,11 @@ the imports) and the process's resident memory once loaded, min/median/max.
 import argparse
 import json
 import pathlib
-import statistics
 import subprocess
 import sys
 import tempfile
 
-from benchmarks.common import write_results
+from benchmarks.common import spread, write_results
 
 # Imports first, so the time is the load's; memory from /proc, because ru_maxrss
 # is inherited from the parent across fork and exec.
@@ -53,15 +52,11 @@ def describe(model_dir: pathlib.Path, repeats: int) -> dict:
                                        check=True, capture_output=True, text=True).stdout)
              for _ in range(repeats)]
 
-    def spread(key):
-        values = sorted(load[key] for load in loads)
-        return {"min": round(values[0], 2), "median": round(statistics.median(values), 2),
-                "max": round(values[-1], 2)}
-
     return {"variables_mib": round(directory_bytes(model_dir / "variables") / 2 ** 20, 1),
             "saved_variables": len(names),
             "optimizer_variables": sum("optimizer" in name.lower() for name in names),
-            "load_seconds": spread("seconds"), "loaded_rss_mib": spread("rss_mib")}
+            "load_seconds": spread((load["seconds"] for load in loads), 2),
+            "loaded_rss_mib": spread((load["rss_mib"] for load in loads), 2)}
 
 
 def _unscoped(name: str) -> str:

@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
-from benchmarks.common import DEFAULT_DATA_DIR, write_results
+from benchmarks.common import DEFAULT_DATA_DIR, spread, write_results
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
 from modules.trainer import dataset
 from modules.trainer.losses import MaskedAccuracy, masked_loss
@@ -87,11 +87,6 @@ def train_passes(checkpoint, batches: tf.data.Dataset, jit_compile: bool, precis
         passes.append(time.perf_counter() - start)
     tf_keras.mixed_precision.set_global_policy("float32")
     return passes, classifier
-
-
-def spread(values) -> dict:
-    return {"min": round(min(values), 1), "median": round(float(np.median(values)), 1),
-            "max": round(max(values), 1)}
 
 
 def computed_tokens(batches: tf.data.Dataset):
@@ -184,7 +179,8 @@ def main() -> None:
             [sys.executable, "-m", "benchmarks.training_speed", "--variant", name,
              "--data-dir", str(args.data_dir), "--checkpoint", args.checkpoint,
              "--sentences", str(args.sentences), "--min-passes", str(args.min_passes),
-             "--min-seconds", str(args.min_seconds)], check=True, capture_output=True, text=True).stdout
+             "--min-seconds", str(args.min_seconds)],
+            check=True, capture_output=True, text=True).stdout
         values = json.loads(next(line for line in output.splitlines()
                                  if line.startswith("RESULT "))[len("RESULT "):])
         values["fraction_of_matmul_peak"] = round(

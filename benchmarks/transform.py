@@ -70,8 +70,9 @@ def main() -> None:
                     "pieces_without_specials": int(lengths.sum() - 2 * len(lengths)),
                     "max": int(lengths.max()), "p50": float(np.percentile(lengths, 50)),
                     "p99": float(np.percentile(lengths, 99)), "mean": round(float(lengths.mean()), 2)}
-    results = {"checkpoint": pathlib.PurePath(args.checkpoint).name, "preprocessing_alone_train_sentences_per_second":
-               round(alone), "transform_component_all_splits": component,
+    results = {"checkpoint": pathlib.PurePath(args.checkpoint).name,
+               "preprocessing_alone_train_sentences_per_second": round(alone),
+               "transform_component_all_splits": component,
                "train_input_ids_length": distribution}
     print(f"preprocessing alone (train, tf.function, batch 1024): {alone:>9,.0f} sentences/s")
     print(f"Transform component (analyze train, transform all):   "

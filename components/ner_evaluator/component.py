@@ -21,7 +21,8 @@ from tfx.types.standard_artifacts import Examples, Model, ModelBlessing, ModelEv
 from tfx.utils import path_utils
 
 from components.ner_evaluator import charts, errors, metrics, report
-from components.ner_evaluator.best_blessed_model import TEST_F1_PROPERTY
+from components.ner_evaluator.best_blessed_model import (
+    BLESSED_PROPERTY, CURRENT_MODEL_ID_PROPERTY, TEST_F1_PROPERTY)
 from components.ner_evaluator.predictions import predict_split
 from contracts import features
 from modules.trainer.plots import STEP_CURVE
@@ -121,10 +122,10 @@ def NerEvaluator(
         evaluation.set_float_custom_property(f"{split}_accuracy", split_metrics["accuracy"])
 
     _write(os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "")
-    blessing.set_int_custom_property("blessed", int(blessed))
+    blessing.set_int_custom_property(BLESSED_PROPERTY, int(blessed))
     blessing.set_string_custom_property("blessing_reason", reason)
     blessing.set_string_custom_property("current_model", model.uri)
-    blessing.set_int_custom_property("current_model_id", model.id)
+    blessing.set_int_custom_property(CURRENT_MODEL_ID_PROPERTY, model.id)
     blessing.set_float_custom_property(TEST_F1_PROPERTY, test_f1)
     if blessed:
         blessing.set_float_custom_property(BEST_F1_PROPERTY,
