@@ -125,6 +125,11 @@ class TrainingConfig:
         0, "Pieces per window the model sees; longer sentences are split into windows at word "
            "boundaries. 0 means the checkpoint's position limit.",
         zero_or_at_least(MIN_SEQ_LENGTH, "the checkpoint's position limit"))
+    document_context: int = option(
+        0, "Pieces per window packed from consecutive sentences of a document, so that "
+           "sentences see their neighbours in training, evaluation and serve_document; "
+           "0 turns document context off (each sentence alone).",
+        zero_or_at_least(MIN_SEQ_LENGTH, "off"))
     early_stopping_patience: int = option(
         2, "Stop when eval entity F1 has not improved for this many epochs; the best epoch is kept.",
         at_least(0, integer=True))

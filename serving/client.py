@@ -28,7 +28,7 @@ class Word:
     text: str
     tag: str
     score: float
-    start: int  # character offsets in the sentence, end exclusive
+    start: int  # character offsets in the sentence (document), end exclusive
     end: int
 
 
@@ -67,12 +67,24 @@ class NerClient:
         return self._call("GET", self.model_url + "/metadata")
 
     def predict(self, sentences: Sequence[str]) -> List[SentenceResult]:
-        if isinstance(sentences, str):
-            raise TypeError("predict() takes a list of sentences, not one string")
+        """One result per sentence (``serving_default``)."""
+        return self._predict(sentences, "predict", {})
+
+    def predict_documents(self, documents: Sequence[str]) -> List[SentenceResult]:
+        """One result per document, one sentence per line (``serve_document``): a
+        model trained with document context reads each sentence with its neighbours;
+        offsets refer to the document."""
+        return self._predict(documents, "predict_documents", {"signature_name": "serve_document"})
+
+    def _predict(self, texts: Sequence[str], method: str, request: Dict[str, Any]
+                 ) -> List[SentenceResult]:
+        if isinstance(texts, str):
+            raise TypeError(f"{method}() takes a list of texts, not one string")
         results = []
-        for first in range(0, len(sentences), self.batch_size):
-            batch = list(sentences[first:first + self.batch_size])
-            answer = self._call("POST", self.model_url + ":predict", {"instances": batch})
+        for first in range(0, len(texts), self.batch_size):
+            batch = list(texts[first:first + self.batch_size])
+            answer = self._call("POST", self.model_url + ":predict",
+                                {**request, "instances": batch})
             results += [_sentence_result(text, prediction)
                         for text, prediction in zip(batch, answer["predictions"])]
         return results

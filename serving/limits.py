@@ -12,9 +12,10 @@ from typing import Iterable, Mapping, Sequence
 
 from serving.errors import invalid_argument
 
-# The inputs of the text and words signatures (modules/trainer/export.py).
+# The inputs of the text, words and document signatures (modules/trainer/export.py).
 SENTENCE_INPUT = "sentences"
 WORDS_INPUT = "words"
+DOCUMENT_INPUT = "documents"
 # The exported model first splits text on RE2's [\s\x{B}\x{85}\p{Z}]+, where \s
 # is ASCII [\t\n\f\r ] and \p{Z} the Unicode separators, so white-space words are
 # counted the same way here (Python's str.split() would also split on \x1c-\x1f).
@@ -33,6 +34,7 @@ class Limits:
 
     max_instances: int = 64
     max_words: int = 1000
+    max_document_words: int = 20_000
     max_body_bytes: int = 4 * 1024 * 1024
 
     def check_body_size(self, size: int) -> None:
@@ -49,10 +51,24 @@ class Limits:
                     f"{self.max_instances} per request")
         if SENTENCE_INPUT in inputs:
             self._check_sentences(inputs[SENTENCE_INPUT].ravel())
+        if DOCUMENT_INPUT in inputs:
+            self._check_documents(inputs[DOCUMENT_INPUT].ravel())
         words = inputs.get(WORDS_INPUT)
         if words is not None and words.ndim == 2 and words.shape[1] > self.max_words:
             raise invalid_argument(f"The request has {words.shape[1]} words per sentence; "
                                    f"the limit is {self.max_words} words per sentence")
+
+    def _check_documents(self, documents: Iterable[bytes]) -> None:
+        """Documents may hold empty lines, or nothing; only their size is limited."""
+        for index, document in enumerate(documents):
+            try:
+                words = count_words(document.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise invalid_argument(f"Document {index} is not valid UTF-8") from None
+            if words > self.max_document_words:
+                raise invalid_argument(
+                    f"Document {index} has {words} words; the limit is "
+                    f"{self.max_document_words} words per document")
 
     def _check_sentences(self, sentences: Iterable[bytes]) -> None:
         for index, sentence in enumerate(sentences):

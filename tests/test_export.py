@@ -35,18 +35,33 @@ WINDOW = 8  # pieces per window, [CLS] and [SEP] included: long sentences need s
 class RuleClassifier(tf.Module):
     """Logits that put each piece on the label RULES gives it (O otherwise)."""
 
-    def __init__(self, vocab_file: str):
+    def __init__(self, vocab_file: str, window: int = WINDOW):
         super().__init__()
         with open(vocab_file, encoding="utf-8") as handle:
-            vocab = [line.rstrip("\n") for line in handle]
-        labels = [features.LABEL_TO_ID.get(RULES.get(piece, "O")) for piece in vocab]
+            self.vocab = [line.rstrip("\n") for line in handle]
+        labels = [features.LABEL_TO_ID.get(RULES.get(piece, "O")) for piece in self.vocab]
         self.label_of_piece = tf.constant(labels, tf.int64)
+        self.window = window
+
+    def labels(self, input_ids):
+        return tf.gather(self.label_of_piece, input_ids)
 
     def __call__(self, inputs, training=False):
         del training
-        tf.debugging.assert_less_equal(tf.shape(inputs["input_ids"])[1], WINDOW)
-        labels = tf.gather(self.label_of_piece, inputs["input_ids"])
-        return 10.0 * tf.one_hot(labels, len(features.LABELS))
+        tf.debugging.assert_less_equal(tf.shape(inputs["input_ids"])[1], self.window)
+        return 10.0 * tf.one_hot(self.labels(inputs["input_ids"]), len(features.LABELS))
+
+
+class ContextClassifier(RuleClassifier):
+    """RULES, except that "jordan" is B-PER in a window that mentions
+    basketball and B-LOC elsewhere: only context can tell them apart."""
+
+    def labels(self, input_ids):
+        jordan = tf.equal(input_ids, self.vocab.index("jordan"))
+        sport = tf.reduce_any(tf.equal(input_ids, self.vocab.index("basketball")), axis=1)
+        person = tf.where(sport[:, None], features.LABEL_TO_ID["B-PER"],
+                          features.LABEL_TO_ID["B-LOC"])
+        return tf.where(jordan, tf.cast(person, tf.int64), super().labels(input_ids))
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +80,28 @@ def transform_output(minilm_dir, tmp_path_factory) -> tft.TFTransformOutput:
     return tft.TFTransformOutput(output_dir)
 
 
+def export_and_load(classifier, transform_output, vocab_file, directory, context_length=0):
+    module = export.NerModule(classifier, transform_output.transform_features_layer(),
+                              classifier.window, read_special_ids(vocab_file).pad, context_length)
+    export.export(module, str(directory))
+    return directory, tf.saved_model.load(str(directory))
+
+
 @pytest.fixture(scope="module")
 def served(transform_output, minilm_dir, tmp_path_factory):
     vocab_file = str(minilm_dir / "vocab.txt")
-    module = export.NerModule(RuleClassifier(vocab_file),
-                              transform_output.transform_features_layer(), WINDOW,
-                              read_special_ids(vocab_file).pad)
-    directory = tmp_path_factory.mktemp("exported") / "1"
-    export.export(module, str(directory))
-    return directory, tf.saved_model.load(str(directory))
+    return export_and_load(RuleClassifier(vocab_file), transform_output, vocab_file,
+                           tmp_path_factory.mktemp("exported") / "1")
+
+
+@pytest.fixture(scope="module", params=[0, 16], ids=["no-context", "context"])
+def served_in_context(request, transform_output, minilm_dir, tmp_path_factory):
+    """The context rule wrapped without and with document context (16 pieces)."""
+    vocab_file = str(minilm_dir / "vocab.txt")
+    served = export_and_load(ContextClassifier(vocab_file, window=16), transform_output,
+                             vocab_file, tmp_path_factory.mktemp("in_context") / "1",
+                             request.param)
+    return request.param, served
 
 
 def tag_text(served, texts):
@@ -187,5 +215,69 @@ def test_serve_words_refuses_a_count_beyond_the_words(served):
             words=tf.constant([["Rome"]]), word_count=tf.constant([2], tf.int64))
 
 
-def test_exported_graph_uses_only_serving_safe_ops(served):
+def test_exported_graph_uses_only_serving_safe_ops(served, served_in_context):
     assert non_core_ops(str(served[0])) <= SERVING_SAFE_OPS
+    assert non_core_ops(str(served_in_context[1][0])) <= SERVING_SAFE_OPS
+
+
+def tag_documents(served, documents):
+    outputs = served[1].signatures[export.SERVE_DOCUMENT](
+        documents=tf.constant(documents, tf.string))
+    return unpad(outputs)
+
+
+def test_serve_document_tags_every_line_with_offsets_into_the_document(served):
+    document = "Angela Merkel met Emmanuel Macron in Paris.\n\nI flew to Berlin, then to Rome."
+    (result,) = tag_documents(served, [document])
+    assert result["words"] == ["Angela", "Merkel", "met", "Emmanuel", "Macron", "in", "Paris",
+                               ".", "I", "flew", "to", "Berlin", ",", "then", "to", "Rome", "."]
+    assert result["entities"] == [
+        ("PER", "Angela Merkel", 0, 13), ("PER", "Emmanuel Macron", 18, 33),
+        ("LOC", "Paris", 37, 42), ("LOC", "Berlin", 55, 61), ("LOC", "Rome", 71, 75)]
+    assert_offsets_exact(document, result)
+
+
+def test_serve_document_entities_never_cross_a_line(served):
+    # "of State" alone is I-ORG I-ORG: an entity of its own, not the tail of "Department".
+    document = "The Department\nof State.\r\nZürich’s  東京"
+    (result,) = tag_documents(served, [document])
+    assert result["entities"] == [("ORG", "Department", 4, 14), ("ORG", "of State", 15, 23),
+                                  ("LOC", "Zürich", 26, 32), ("LOC", "東京", 36, 38)]
+    assert_offsets_exact(document, result)
+
+
+def test_serve_document_empty_batch_documents_and_lines(served):
+    assert tag_documents(served, []) == []
+    assert tag_documents(served, ["", "\n\n", "Rome\n"]) == [
+        {"words": [], "tags": [], "offsets": [], "entities": []}] * 2 + [
+        {"words": ["Rome"], "tags": ["B-LOC"], "offsets": [(0, 4)],
+         "entities": [("LOC", "Rome", 0, 4)]}]
+
+
+def test_document_context_reaches_the_model_only_when_trained_with_it(served_in_context):
+    context_length, served = served_in_context
+    in_context = "PER" if context_length else "LOC"
+    (document,) = tag_documents(served, ["Jordan won.\nHe plays basketball."])
+    assert document["entities"] == [(in_context, "Jordan", 0, 6)]
+    (alone,) = tag_text(served, ["Jordan won."])
+    assert alone["entities"] == [("LOC", "Jordan", 0, 6)]
+
+
+def serialized(tokens, document_id=None):
+    feature = {features.TOKENS: tf.train.Feature(bytes_list=tf.train.BytesList(
+        value=[token.encode() for token in tokens]))}
+    if document_id is not None:
+        feature[features.DOCUMENT_ID] = tf.train.Feature(
+            bytes_list=tf.train.BytesList(value=[document_id.encode()]))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def test_serve_examples_joins_consecutive_examples_of_a_document(served_in_context):
+    context_length, served = served_in_context
+    examples = [serialized(["Jordan", "won"], "d1"), serialized(["basketball"], "d1"),
+                serialized(["Jordan", "won"], "d2"), serialized(["Jordan"]),
+                serialized(["basketball"])]
+    outputs = served[1].signatures[export.SERVE_EXAMPLES](examples=tf.constant(examples))
+    first_tags = [row[0].decode() for row in outputs["tags"].numpy()]
+    assert first_tags == ["B-PER" if context_length else "B-LOC", "O", "B-LOC", "B-LOC", "O"]
+    assert outputs["word_count"].numpy().tolist() == [2, 1, 2, 1, 1]

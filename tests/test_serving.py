@@ -32,7 +32,8 @@ SENTENCES = ["EU rejects German call to boycott British lamb .", "Peter Blackbur
 TEXT_OUTPUTS = {"word_count", "words", "tags", "scores", "word_starts", "word_ends",
                 "entity_count", "entity_types", "entity_texts", "entity_starts", "entity_ends",
                 "entity_scores"}
-LIMITS = Limits(max_instances=64, max_words=1000, max_body_bytes=200_000)
+LIMITS = Limits(max_instances=64, max_words=1000, max_document_words=30,
+                max_body_bytes=200_000)
 
 
 @pytest.fixture(scope="session")
@@ -345,6 +346,22 @@ def test_client_predicts_words_and_entities(url):
     assert client.status() == AVAILABLE_1
     assert client.metadata()["model_spec"]["version"] == "1"
     assert NerClient(url, version=1).predict(SENTENCES[1:])[0].text == SENTENCES[1]
+
+
+def test_client_tags_whole_documents_with_offsets_into_each(url):
+    documents = ["\n".join(SENTENCES), "", "Peter Blackburn\n\nEU rejects"]
+    results = NerClient(url).predict_documents(documents)
+    assert [result.text for result in results] == documents
+    assert [[word.text for word in result.words] for result in results] == [
+        " ".join(SENTENCES).split(), [], ["Peter", "Blackburn", "EU", "rejects"]]
+    for result in results:
+        for item in result.words + result.entities:
+            assert result.text[item.start:item.end] == item.text
+    too_long = predict(url, {"signature_name": "serve_document",
+                             "instances": ["word " * 31]})
+    assert too_long.status_code == 400
+    assert too_long.json()["error"] == ("Document 0 has 31 words; the limit is 30 words "
+                                        "per document")
 
 
 def test_client_raises_the_servers_error_message(url):

@@ -1,8 +1,14 @@
-"""Runs an exported model's serve_examples signature over a split of raw examples."""
+"""Runs an exported model's serve_examples signature over a split of raw examples.
+
+The examples go in document order, whole documents per batch, so that a
+model trained with document context sees each sentence's neighbours
+(serve_examples joins consecutive examples of one document_id).
+"""
 
 import dataclasses
+import itertools
 import os
-from typing import List
+from typing import Iterator, List
 
 import numpy as np
 import tensorflow as tf
@@ -13,6 +19,8 @@ from contracts import features
 
 _RAW_SPEC = {features.TOKENS: tf.io.VarLenFeature(tf.string),
              features.NER_TAGS: tf.io.VarLenFeature(tf.string)}
+_ORDER_SPEC = {features.DOCUMENT_ID: tf.io.FixedLenFeature([], tf.string),
+               features.SENTENCE_INDEX: tf.io.FixedLenFeature([], tf.int64)}
 
 
 @dataclasses.dataclass
@@ -28,12 +36,32 @@ def _strings(sparse: tf.SparseTensor) -> List[List[str]]:
             for row in tf.RaggedTensor.from_sparse(sparse).to_list()]
 
 
+def document_batches(split_dir: str, batch_size: int) -> Iterator[tf.Tensor]:
+    """Serialized examples sorted by document and sentence, in batches of whole
+    documents: up to ``batch_size`` sentences, or one longer document alone."""
+    files = sorted(tf.io.gfile.glob(os.path.join(split_dir, "*")))
+    keyed = []
+    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096):
+        order = tf.io.parse_example(batch, _ORDER_SPEC)
+        keyed += zip(order[features.DOCUMENT_ID].numpy(),
+                     order[features.SENTENCE_INDEX].numpy().tolist(), batch.numpy())
+    keyed.sort(key=lambda record: record[:2])
+    pending: List[bytes] = []
+    for _, document in itertools.groupby(keyed, key=lambda record: record[0]):
+        records = [record[2] for record in document]
+        if pending and len(pending) + len(records) > batch_size:
+            yield tf.constant(pending)
+            pending = []
+        pending += records
+    if pending:
+        yield tf.constant(pending)
+
+
 def predict_split(saved_model_dir: str, split_dir: str, batch_size: int = 64) -> SplitPredictions:
     model = tf.saved_model.load(saved_model_dir)
     signature = model.signatures[SERVE_EXAMPLES]
-    files = sorted(tf.io.gfile.glob(os.path.join(split_dir, "*")))
     result = SplitPredictions([], [], [], [])
-    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(batch_size):
+    for batch in document_batches(split_dir, batch_size):
         raw = tf.io.parse_example(batch, _RAW_SPEC)
         outputs = signature(examples=batch)
         tokens, gold = _strings(raw[features.TOKENS]), _strings(raw[features.NER_TAGS])

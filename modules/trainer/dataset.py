@@ -5,18 +5,31 @@ boundaries, see modules.transform.windows), grouped into buckets of
 similar length and padded only to the bucket's boundary, so a batch of short
 sentences costs what short sentences cost (the seed padded everything to the
 longest sentence of the data set).
+
+With document context (``context_length`` > 0) the sentences are first put
+back in document order (Transform passes document_id and sentence_index
+through; Beam writes records in no particular order) and each document's
+sentences are joined, then cut into windows of ``context_length`` pieces at
+sentence starts (modules.transform.documents).
 """
 
+import itertools
 from typing import List, Optional, Tuple
 
 import tensorflow as tf
 
+from contracts import features
 from modules.transform import preprocessing
+from modules.transform.documents import join_sentences
 from modules.transform.tokenization import IGNORED_LABEL
 from modules.transform.windows import split_windows
 
 _FEATURE_SPEC = {key: tf.io.VarLenFeature(tf.int64) for key in
                  (preprocessing.INPUT_IDS, preprocessing.FIRST_PIECES, preprocessing.LABELS)}
+_ORDER_SPEC = {features.DOCUMENT_ID: tf.io.VarLenFeature(tf.string),
+               features.SENTENCE_INDEX: tf.io.VarLenFeature(tf.int64)}
+# Documents per tokenization-free windowing call (about 15 sentences each).
+_DOCUMENTS_PER_CALL = 32
 
 
 def bucket_boundaries(max_length: int) -> List[int]:
@@ -25,28 +38,67 @@ def bucket_boundaries(max_length: int) -> List[int]:
     return bounds + [max_length + 1]
 
 
-def _windows(serialized: tf.Tensor, max_length: int) -> Tuple[tf.Tensor, tf.Tensor]:
+def _windows(serialized: tf.Tensor, max_length: int,
+             document_rows: Optional[tf.Tensor] = None) -> Tuple[tf.Tensor, tf.Tensor]:
+    """Windows of a batch of sentence records; with ``document_rows``, of the
+    documents those rows group the (ordered) records into."""
     parsed = tf.io.parse_example(serialized, _FEATURE_SPEC)
     ragged = {key: tf.RaggedTensor.from_sparse(value) for key, value in parsed.items()}
-    windows = split_windows(ragged[preprocessing.INPUT_IDS], ragged[preprocessing.FIRST_PIECES],
-                            max_length, ragged[preprocessing.LABELS])
+    input_ids, first_pieces, labels = (ragged[key] for key in (
+        preprocessing.INPUT_IDS, preprocessing.FIRST_PIECES, preprocessing.LABELS))
+    preferred_cuts = None
+    if document_rows is not None:
+        input_ids, first_pieces, labels, preferred_cuts = join_sentences(
+            input_ids, first_pieces, document_rows, labels)
+    windows = split_windows(input_ids, first_pieces, max_length, labels, preferred_cuts)
     return windows.input_ids, windows.labels
 
 
-def windows_dataset(file_pattern, max_length: int,
-                    shard: Optional[Tuple[int, int]] = None) -> tf.data.Dataset:
-    """One element per window: (input_ids, labels), 1-D int64 each. With ``shard``
-    (count, index), only every count-th sentence from the index-th on (one
-    worker's share in distributed training)."""
+def _files(file_pattern) -> List[str]:
     files = tf.io.gfile.glob(file_pattern) if isinstance(file_pattern, str) else [
         name for pattern in file_pattern for name in tf.io.gfile.glob(pattern)]
-    records = tf.data.TFRecordDataset(sorted(files), compression_type="GZIP")
-    if shard is not None:
-        records = records.shard(*shard)
-    return (records
-            .batch(512)
-            .map(lambda batch: _windows(batch, max_length), num_parallel_calls=tf.data.AUTOTUNE)
-            .unbatch())
+    return sorted(files)
+
+
+def documents(files: List[str]) -> tf.RaggedTensor:
+    """The serialized sentence records, ragged [documents, sentences], each
+    document's sentences in order (documents sorted by id)."""
+    keyed = []
+    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096):
+        parsed = tf.io.parse_example(batch, _ORDER_SPEC)
+        ids, indices = (parsed[key].values.numpy() for key in _ORDER_SPEC)
+        if not len(ids) == len(indices) == len(batch):
+            raise ValueError(f"Document context needs {features.DOCUMENT_ID} and "
+                             f"{features.SENTENCE_INDEX} in every transformed record of "
+                             f"{files}: re-run Transform with this version")
+        keyed += zip(ids, indices, batch.numpy())
+    keyed.sort(key=lambda record: record[:2])
+    lengths = [len(list(group)) for _, group in itertools.groupby(keyed, lambda r: r[0])]
+    return tf.RaggedTensor.from_row_lengths([record[2] for record in keyed] or
+                                            tf.zeros([0], tf.string), lengths)
+
+
+def windows_dataset(file_pattern, max_length: int, shard: Optional[Tuple[int, int]] = None,
+                    context_length: int = 0) -> tf.data.Dataset:
+    """One element per window: (input_ids, labels), 1-D int64 each. With
+    ``context_length``, windows of that many pieces packed from whole
+    documents, else one sentence (or ``max_length`` pieces of it) each. With
+    ``shard`` (count, index), only every count-th sentence (document) from the
+    index-th on (one worker's share in distributed training)."""
+    if context_length:
+        grouped = tf.data.Dataset.from_tensor_slices(documents(_files(file_pattern)))
+        if shard is not None:
+            grouped = grouped.shard(*shard)
+        batches = grouped.ragged_batch(_DOCUMENTS_PER_CALL).map(
+            lambda batch: _windows(batch.flat_values, context_length, batch.value_rowids()),
+            num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        records = tf.data.TFRecordDataset(_files(file_pattern), compression_type="GZIP")
+        if shard is not None:
+            records = records.shard(*shard)
+        batches = records.batch(512).map(lambda batch: _windows(batch, max_length),
+                                         num_parallel_calls=tf.data.AUTOTUNE)
+    return batches.unbatch()
 
 
 def batched(windows: tf.data.Dataset, batch_size: int, max_length: int, pad_id: int,

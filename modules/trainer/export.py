@@ -1,4 +1,4 @@
-"""The exported SavedModel and its three signatures.
+"""The exported SavedModel and its four signatures.
 
 ``serving_default`` takes ordinary text (a batch of strings), splits it into
 CoNLL-style words in the graph (modules/trainer/pretokenization.py: white
@@ -7,17 +7,20 @@ tokenizes them with the Transform graph, runs the classifier over
 word-boundary windows and returns per word: text, tag, score and character
 offsets, plus the entity spans decoded from the tags. ``serve_words`` does
 the same for clients that bring their own words (offsets then refer to the
-words joined by single spaces). ``serve_examples`` takes serialized
+words joined by single spaces). ``serve_document`` takes whole documents,
+one sentence per line: a model trained with document context
+(``--document-context``) tags each sentence with its neighbours in view,
+and offsets refer to the document. ``serve_examples`` takes serialized
 tf.Examples with a ``tokens`` feature (as ConllExampleGen writes them) and
 returns per-word tags and class probabilities, for batch prediction and
-evaluation.
+evaluation; consecutive examples of one document_id are one document.
 
 Every output is dense per instance (padded, with counts), so TF Serving's
 row ("instances") and columnar ("inputs") JSON formats both work. Offsets
 count Unicode characters (code points), as Python's str indexing does.
 """
 
-from typing import Dict
+from typing import Dict, Optional
 
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  # registers the TF Text ops the signatures call
@@ -26,10 +29,12 @@ from contracts import features
 from modules.trainer.entities import decode_entities
 from modules.trainer.pretokenization import split_words
 from modules.transform import preprocessing
+from modules.transform.documents import document_rows, join_sentences, starts_within
 from modules.transform.windows import split_windows
 
 SERVE_TEXT = "serving_default"
 SERVE_WORDS = "serve_words"
+SERVE_DOCUMENT = "serve_document"
 SERVE_EXAMPLES = "serve_examples"
 
 
@@ -42,21 +47,38 @@ def _characters_before(byte_offsets: tf.Tensor, sentences: tf.Tensor) -> tf.Tens
 class NerModule(tf.Module):
     """Classifier plus Transform layer, wrapped with the serving functions."""
 
-    def __init__(self, classifier, tft_layer, max_length: int, pad_id: int):
+    def __init__(self, classifier, tft_layer, max_length: int, pad_id: int,
+                 context_length: int = 0, context_overlap: bool = True):
         super().__init__()
         self.classifier = classifier
         self.tft_layer = tft_layer
         self.max_length = max_length
+        self.context_length = context_length
+        self.context_overlap = context_overlap
         self.pad_id = pad_id
         self.labels = tf.constant(features.LABELS)
         self.entity_types = tf.constant(features.ENTITY_TYPES)
 
-    def word_probabilities(self, words: tf.RaggedTensor) -> tf.RaggedTensor:
-        """Class probabilities of each word's first piece: ragged [batch, words, labels]."""
+    def word_probabilities(self, words: tf.RaggedTensor,
+                           document_rows: Optional[tf.Tensor] = None) -> tf.RaggedTensor:
+        """Class probabilities of each word's first piece: ragged [batch, words, labels].
+
+        With ``document_rows`` (sorted document of each sentence, see
+        modules.transform.documents) and a model trained with document context,
+        the sentences of a document share windows of the context length;
+        with ``context_overlap`` they overlap by half, and each word is read
+        where it has context on both sides (windows.split_windows).
+        """
         transformed = self.tft_layer({features.TOKENS: words.to_sparse()})
         input_ids = tf.RaggedTensor.from_sparse(transformed[preprocessing.INPUT_IDS])
         first_pieces = tf.RaggedTensor.from_sparse(transformed[preprocessing.FIRST_PIECES])
-        windows = split_windows(input_ids, first_pieces, self.max_length)
+        max_length, preferred_cuts, overlap = self.max_length, None, False
+        if self.context_length and document_rows is not None:
+            input_ids, first_pieces, _, preferred_cuts = join_sentences(
+                input_ids, first_pieces, document_rows)
+            max_length, overlap = self.context_length, self.context_overlap
+        windows = split_windows(input_ids, first_pieces, max_length,
+                                preferred_cuts=preferred_cuts, overlap=overlap)
         ids = windows.input_ids.to_tensor(self.pad_id)
         mask = tf.ones_like(windows.input_ids).to_tensor(0)
         # A batch of empty sentences has no window; BERT cannot run on zero rows.
@@ -66,21 +88,34 @@ class NerModule(tf.Module):
             lambda: tf.zeros([0, tf.shape(ids)[1], len(features.LABELS)]))
         per_piece = tf.RaggedTensor.from_tensor(logits, lengths=windows.input_ids.row_lengths())
         per_word = tf.gather(per_piece.flat_values, windows.word_piece_index.flat_values)
-        return windows.word_piece_index.with_flat_values(tf.nn.softmax(per_word, axis=-1))
+        # Joined or not, the words keep their order: regroup them by sentence.
+        return words.with_row_splits_dtype(tf.int64).with_flat_values(
+            tf.nn.softmax(per_word, axis=-1))
 
-    def tag_words(self, sentences: tf.Tensor, words: tf.RaggedTensor, byte_starts: tf.RaggedTensor,
-                  byte_ends: tf.RaggedTensor) -> Dict[str, tf.Tensor]:
-        """Tags, scores, offsets and entities of ``words`` found at the byte
-        offsets ``byte_starts``/``byte_ends`` of ``sentences``."""
+    def tag_words(self, texts: tf.Tensor, words: tf.RaggedTensor, byte_starts: tf.RaggedTensor,
+                  byte_ends: tf.RaggedTensor, sentence_rows: Optional[tf.Tensor] = None
+                  ) -> Dict[str, tf.Tensor]:
+        """Tags, scores, offsets and entities of ``words`` (ragged [sentences,
+        words]) found at the byte offsets ``byte_starts``/``byte_ends`` of
+        ``texts``. Without ``sentence_rows`` each sentence is one text; with it
+        (the sorted text of each sentence) a text holds several sentences, which
+        see each other as document context, and entities never cross them."""
         words = words.with_row_splits_dtype(tf.int64)
-        probabilities = self.word_probabilities(words)
+        batch = tf.shape(texts, out_type=tf.int64)[0]
+        context_rows = sentence_rows
+        if sentence_rows is None:
+            sentence_rows = tf.range(batch)
+        probabilities = self.word_probabilities(words, context_rows)
         tag_ids = words.with_flat_values(tf.argmax(probabilities.flat_values, axis=-1))
         scores = words.with_flat_values(tf.reduce_max(probabilities.flat_values, axis=-1))
-        sentence_of_word = tf.gather(sentences, words.value_rowids())
-        char_starts = _characters_before(byte_starts.flat_values, sentence_of_word)
-        char_ends = _characters_before(byte_ends.flat_values, sentence_of_word)
+        words_by_text = tf.RaggedTensor.from_value_rowids(
+            words, sentence_rows, nrows=batch).merge_dims(1, 2)
+        text_of_word = tf.gather(texts, words_by_text.value_rowids())
+        char_starts = _characters_before(byte_starts.flat_values, text_of_word)
+        char_ends = _characters_before(byte_ends.flat_values, text_of_word)
 
         chunks = decode_entities(tag_ids)
+        entity_text = tf.gather(sentence_rows, chunks["sentence"])
         first = tf.gather(words.row_starts(), chunks["sentence"])
         first_word, last_word = first + chunks["first_word"], first + chunks["last_word"]
         entity_byte_start = tf.gather(byte_starts.flat_values, first_word)
@@ -89,37 +124,50 @@ class NerModule(tf.Module):
         entity_scores = tf.math.unsorted_segment_mean(
             tf.gather(scores.flat_values, entity_words.flat_values), entity_words.value_rowids(),
             tf.shape(first_word)[0])
-        batch = tf.shape(sentences, out_type=tf.int64)[0]
 
-        def per_sentence(values: tf.Tensor, default) -> tf.Tensor:
-            ragged = tf.RaggedTensor.from_value_rowids(values, chunks["sentence"], nrows=batch)
+        def per_text(values: tf.Tensor, default) -> tf.Tensor:
+            ragged = tf.RaggedTensor.from_value_rowids(values, entity_text, nrows=batch)
             return ragged.to_tensor(default)
 
         def per_word(values: tf.Tensor, default) -> tf.Tensor:
-            return words.with_flat_values(values).to_tensor(default)
+            return words_by_text.with_flat_values(values).to_tensor(default)
 
         return {
-            "word_count": words.row_lengths(),
-            "words": words.to_tensor(""),
+            "word_count": words_by_text.row_lengths(),
+            "words": words_by_text.to_tensor(""),
             "tags": per_word(tf.gather(self.labels, tag_ids.flat_values), ""),
             "scores": per_word(scores.flat_values, 0.0),
             "word_starts": per_word(char_starts, -1),
             "word_ends": per_word(char_ends, -1),
-            "entity_count": tf.math.bincount(tf.cast(chunks["sentence"], tf.int32),
+            "entity_count": tf.math.bincount(tf.cast(entity_text, tf.int32),
                                              minlength=tf.cast(batch, tf.int32),
                                              maxlength=tf.cast(batch, tf.int32), dtype=tf.int64),
-            "entity_types": per_sentence(tf.gather(self.entity_types, chunks["type"]), ""),
-            "entity_texts": per_sentence(tf.strings.substr(
-                tf.gather(sentences, chunks["sentence"]), entity_byte_start,
+            "entity_types": per_text(tf.gather(self.entity_types, chunks["type"]), ""),
+            "entity_texts": per_text(tf.strings.substr(
+                tf.gather(texts, entity_text), entity_byte_start,
                 entity_byte_end - entity_byte_start), ""),
-            "entity_starts": per_sentence(tf.gather(char_starts, first_word), -1),
-            "entity_ends": per_sentence(tf.gather(char_ends, last_word), -1),
-            "entity_scores": per_sentence(entity_scores, 0.0),
+            "entity_starts": per_text(tf.gather(char_starts, first_word), -1),
+            "entity_ends": per_text(tf.gather(char_ends, last_word), -1),
+            "entity_scores": per_text(entity_scores, 0.0),
         }
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="sentences")])
     def serve_text(self, sentences: tf.Tensor) -> Dict[str, tf.Tensor]:
         return self.tag_words(sentences, *split_words(sentences))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="documents")])
+    def serve_document(self, documents: tf.Tensor) -> Dict[str, tf.Tensor]:
+        """Whole documents, one sentence per line; offsets refer to the document."""
+        lines = tf.strings.split(documents, "\n").with_row_splits_dtype(tf.int64)
+        sentence_rows = lines.value_rowids()
+        line_starts = starts_within(tf.cast(tf.strings.length(lines.flat_values), tf.int64) + 1,
+                                    sentence_rows)
+        words, byte_starts, byte_ends = split_words(lines.flat_values)
+        shift = tf.gather(line_starts, words.with_row_splits_dtype(tf.int64).value_rowids())
+        return self.tag_words(documents, words,
+                              byte_starts.with_flat_values(byte_starts.flat_values + shift),
+                              byte_ends.with_flat_values(byte_ends.flat_values + shift),
+                              sentence_rows)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="words"),
                                   tf.TensorSpec([None], tf.int64, name="word_count")])
@@ -138,9 +186,17 @@ class NerModule(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_examples(self, examples: tf.Tensor) -> Dict[str, tf.Tensor]:
-        parsed = tf.io.parse_example(examples, {features.TOKENS: tf.io.VarLenFeature(tf.string)})
+        """With document context, consecutive examples of one ``document_id``
+        (in sentence order) are tagged as one document; an example without
+        one stands alone."""
+        parsed = tf.io.parse_example(examples, {
+            key: tf.io.VarLenFeature(tf.string) for key in (features.TOKENS, features.DOCUMENT_ID)})
         words = tf.RaggedTensor.from_sparse(parsed[features.TOKENS])
-        probabilities = self.word_probabilities(words)
+        document_ids = tf.strings.reduce_join(
+            tf.RaggedTensor.from_sparse(parsed[features.DOCUMENT_ID]), axis=1)
+        row_keys = tf.strings.as_string(tf.range(tf.size(examples, out_type=tf.int64)))
+        keys = tf.where(document_ids == "", "\x00" + row_keys, "=" + document_ids)
+        probabilities = self.word_probabilities(words, document_rows(keys))
         tag_ids = tf.argmax(probabilities.flat_values, axis=-1)
         return {
             "word_count": words.row_lengths(),
@@ -154,5 +210,6 @@ def export(module: NerModule, directory: str) -> None:
     tf.saved_model.save(module, directory, signatures={
         SERVE_TEXT: module.serve_text.get_concrete_function(),
         SERVE_WORDS: module.serve_words.get_concrete_function(),
+        SERVE_DOCUMENT: module.serve_document.get_concrete_function(),
         SERVE_EXAMPLES: module.serve_examples.get_concrete_function(),
     })

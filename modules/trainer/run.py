@@ -85,20 +85,25 @@ def run_fn(fn_args) -> None:
         logging.warning("--max-seq-length %d exceeds the checkpoint's position limit: using %d",
                         hp.max_seq_length, checkpoint.max_positions)
     max_length = min(hp.max_seq_length or checkpoint.max_positions, checkpoint.max_positions)
+    context_length = min(hp.document_context, max_length)
     pad_id = read_special_ids(checkpoint.vocab_file).pad
 
-    train_batches = dataset.batched(dataset.windows_dataset(fn_args.train_files, max_length),
-                                    hp.batch_size, max_length, pad_id, shuffle_seed=hp.seed)
-    eval_batches = dataset.batched(dataset.windows_dataset(fn_args.eval_files, max_length),
-                                   hp.batch_size, max_length, pad_id)
+    def windows(files, shard=None):
+        return dataset.windows_dataset(files, max_length, shard, context_length)
+
+    train_batches = dataset.batched(windows(fn_args.train_files), hp.batch_size, max_length,
+                                    pad_id, shuffle_seed=hp.seed)
+    eval_batches = dataset.batched(windows(fn_args.eval_files), hp.batch_size, max_length, pad_id)
     steps_per_epoch = count_batches(train_batches)
     train_input = distribution.distributed_input(
         strategy, hp.batch_size, lambda batch_size, shard: dataset.batched(
-            dataset.windows_dataset(fn_args.train_files, max_length, shard), batch_size,
+            windows(fn_args.train_files, shard), batch_size,
             max_length, pad_id, shuffle_seed=hp.seed).repeat())  # train() cannot repeat it
     total_steps, epochs = plan_steps(hp, steps_per_epoch)
-    PROGRESS.info("Training %d steps: %d epoch(s) of up to %d batches, max length %d",
-                  total_steps, epochs, steps_per_epoch, max_length)
+    PROGRESS.info("Training %d steps: %d epoch(s) of up to %d batches, max length %d, %s",
+                  total_steps, epochs, steps_per_epoch, max_length,
+                  f"document context of {context_length} pieces" if context_length
+                  else "sentences alone")
 
     with strategy.scope():
         classifier = TokenClassifier(load_token_classifier(checkpoint.directory))
@@ -125,7 +130,8 @@ def run_fn(fn_args) -> None:
 
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
     module = export.NerModule(inference_copy(classifier),
-                              transform_output.transform_features_layer(), max_length, pad_id)
+                              transform_output.transform_features_layer(), max_length, pad_id,
+                              context_length)
     export.export(module, outputs.dir(fn_args.serving_model_dir))
     # Non-chief workers return only once the chief's model exists.
     distribution.barrier(strategy)

@@ -24,6 +24,9 @@ Outputs per sentence (variable length, int64):
   first_pieces position in input_ids of each word's first piece
   labels       tag id on each word's first piece, -100 elsewhere
                (only when ner_tags are given, i.e. not at serving time)
+and, passed through unchanged, document_id and sentence_index, so that the
+Trainer can put sentences back in document order for document context
+(modules/transform/documents.py).
 """
 
 from typing import Any, Dict
@@ -68,5 +71,8 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Dict[str, Any]) -> D
         name="wordpiece_tokenizer")
     words = _as_ragged(inputs[features.TOKENS])
     labels = tag_ids(_as_ragged(inputs[features.NER_TAGS])) if features.NER_TAGS in inputs else None
-    encoded = tokenizer.encode(words, labels)
-    return {key: value.to_sparse() for key, value in encoded.items()}
+    encoded = {key: value.to_sparse() for key, value in tokenizer.encode(words, labels).items()}
+    for key in (features.DOCUMENT_ID, features.SENTENCE_INDEX):
+        if key in inputs:
+            encoded[key] = inputs[key]
+    return encoded

@@ -1,0 +1,78 @@
+"""Training windows from transformed records, with and without document context."""
+
+import random
+
+import pytest
+import tensorflow as tf
+
+from contracts import features
+from modules.trainer import dataset
+from modules.transform import preprocessing
+from modules.transform.tokenization import IGNORED_LABEL
+
+CLS, SEP = 101, 102
+
+
+def transformed_record(document, index, pieces):
+    """A record as Transform writes it: one word per piece, labelled by its id."""
+    def ints(values):
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
+    feature = {
+        preprocessing.INPUT_IDS: ints([CLS] + pieces + [SEP]),
+        preprocessing.FIRST_PIECES: ints(list(range(1, len(pieces) + 1))),
+        preprocessing.LABELS: ints([IGNORED_LABEL] + pieces + [IGNORED_LABEL]),
+        features.DOCUMENT_ID: tf.train.Feature(bytes_list=tf.train.BytesList(
+            value=[document.encode()])),
+        features.SENTENCE_INDEX: ints([index]),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def write_shuffled(path, documents):
+    """documents: {id: [sentence pieces, ...]}, written in random order as Beam may."""
+    records = [transformed_record(name, index, pieces) for name, sentences in documents.items()
+               for index, pieces in enumerate(sentences)]
+    random.Random(0).shuffle(records)
+    with tf.io.TFRecordWriter(str(path), options="GZIP") as writer:
+        for record in records:
+            writer.write(record)
+
+
+def window_bodies(windows):
+    return [ids.numpy()[1:-1].tolist() for ids, _ in windows]
+
+
+def test_document_context_packs_each_document_in_order(tmp_path):
+    documents = {"a": [[1, 2], [3], [4, 5, 6], [7]], "b": [[8, 9]]}
+    write_shuffled(tmp_path / "part.gz", documents)
+    windows = list(dataset.windows_dataset(str(tmp_path / "*.gz"), 512, context_length=6))
+    # Windows of up to 4 pieces, cut at sentence starts; documents in order.
+    assert sorted(window_bodies(windows)) == [[1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    for ids, labels in windows:
+        assert ids.numpy()[1:-1].tolist() == labels.numpy()[1:-1].tolist()
+
+
+def test_without_context_each_sentence_is_its_own_window(tmp_path):
+    write_shuffled(tmp_path / "part.gz", {"a": [[1, 2], [3]], "b": [[4]]})
+    windows = list(dataset.windows_dataset(str(tmp_path / "*.gz"), 512))
+    assert sorted(window_bodies(windows)) == [[1, 2], [3], [4]]
+
+
+def test_shards_split_documents_and_lose_none(tmp_path):
+    documents = {f"d{n}": [[n * 10 + i] for i in range(3)] for n in range(1, 6)}
+    write_shuffled(tmp_path / "part.gz", documents)
+    shards = [window_bodies(dataset.windows_dataset(str(tmp_path / "*.gz"), 512, (2, index),
+                                                    context_length=64)) for index in range(2)]
+    assert sorted(shards[0] + shards[1]) == [[n * 10, n * 10 + 1, n * 10 + 2]
+                                             for n in range(1, 6)]
+    assert shards[0] and shards[1]
+
+
+def test_records_without_document_fields_are_refused_with_context(tmp_path):
+    record = tf.train.Example(features=tf.train.Features(feature={
+        preprocessing.INPUT_IDS: tf.train.Feature(int64_list=tf.train.Int64List(
+            value=[CLS, 1, SEP]))})).SerializeToString()
+    with tf.io.TFRecordWriter(str(tmp_path / "part.gz"), options="GZIP") as writer:
+        writer.write(record)
+    with pytest.raises(ValueError, match="re-run Transform"):
+        dataset.documents([str(tmp_path / "part.gz")])
