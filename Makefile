@@ -41,7 +41,7 @@ test: setup
 test-all: setup
 	$(BIN)/python -m pytest -m "slow or not slow"
 
-# Every benchmark number of the README (over 2 hours on 2 cores); results in
+# Every benchmark number of the README (over 4 hours on 2 cores); results in
 # benchmarks/results/*.json; benchmarks.table regenerates the README's result sections.
 bench: setup
 	$(BIN)/python -m benchmarks.ingestion --data-dir $(DATA_DIR)
@@ -49,6 +49,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.beam_workers --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.training_speed --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.quality --data-dir $(DATA_DIR) --work-dir bench_runs
+	$(BIN)/python -m benchmarks.context_inference --pipeline-roots bench_runs/main-seed42/root bench_runs/main-seed42-context-ablation/root
 	$(BIN)/python -m benchmarks.serving --data-dir $(DATA_DIR) --serving-dir bench_runs/main-seed42/serving
 	$(BIN)/python -m benchmarks.natural_text --data-dir $(DATA_DIR) --model-dir bench_runs/main-seed42/serving
 	$(BIN)/python -m benchmarks.export_size --pipeline-root bench_runs/main-seed42/root --serving-dir bench_runs/main-seed42/serving

@@ -1,6 +1,8 @@
-"""Model quality on CoNLL-2003: the main profile with several seeds, plus the quick
-profile's end-to-end time (the fixed cost of a TFX run) and the first seed's run
-again with --beam-workers (its wall time; the model should not change).
+"""Model quality on CoNLL-2003: the main profile with several seeds, the same
+seeds on the other side of the document-context switch (the ablation), plus
+the quick profile's end-to-end time (the fixed cost of a TFX run) and the first seed's run again with --beam-workers
+(its wall time; the workers write the examples in another order, so training
+shuffles them differently and F1 moves a little).
 
 Each run is the real pipeline (LocalDagRunner) into its own pipeline root;
 the numbers are read back from ML Metadata: eval and test entity F1 (micro and
@@ -9,17 +11,28 @@ Peak resident memory is this process's, i.e. of the in-process training run.
 """
 
 import argparse
+import datetime
 import json
 import pathlib
 import resource
 import time
 from typing import Optional
 
-from benchmarks.common import DEFAULT_DATA_DIR, write_results
+from benchmarks.common import DEFAULT_DATA_DIR, RESULTS_DIR, write_results
 from contracts.checkpoint import write_tiny_checkpoint
 from contracts.training import TrainingConfig
 from pipeline import local_runner, run_summary
 from pipeline.config import DEFAULT_CHECKPOINT, PipelineConfig, config_for_profile
+
+# The ablation runs the same seeds on the other side of the document-context
+# switch: windows of 256 pieces in batches of 4 (about the pieces of a batch
+# of 32 sentences), or each sentence alone in batches of 32 sentences.
+WITH_CONTEXT = {"document_context": 256, "batch_size": 4}
+WITHOUT_CONTEXT = {"document_context": 0, "batch_size": 32}
+
+
+def context_ablation() -> dict:
+    return WITHOUT_CONTEXT if TrainingConfig().document_context else WITH_CONTEXT
 
 
 def run_profile(profile: str, root: pathlib.Path, data_dir: pathlib.Path, **overrides) -> dict:
@@ -44,6 +57,8 @@ def recorded_run(config, seconds: Optional[float] = None) -> dict:
     return {
         "seed": config.training.seed,
         "mixed_precision": config.training.mixed_precision,
+        "document_context": config.training.document_context,
+        "batch_size": config.training.batch_size,
         "run_seconds": round(seconds, 1),
         "trainer_seconds": round(run_summary.execution_seconds(executions["Trainer"]), 1),
         "splits": {split: {"entity_f1": values["entities"]["micro"]["f1"],
@@ -56,18 +71,39 @@ def recorded_run(config, seconds: Optional[float] = None) -> dict:
     }
 
 
-def record_finished_runs(roots, note: Optional[str]) -> None:
-    """Quality results of runs made outside this benchmark, read back from their MLMD."""
-    runs = []
+def record_finished_runs(roots, note: Optional[str], merge: bool) -> None:
+    """Quality results of runs made outside this benchmark, read back from their MLMD:
+    runs on the other side of the default's document-context switch are the ablation.
+    With ``merge``, the results file keeps what the recorded runs do not replace,
+    and each recorded run carries the day it was recorded."""
+    results = {"main_profile_runs": [], "context_ablation_runs": []}
+    recorded_on = datetime.date.today().isoformat()
     for root in roots:
         config = PipelineConfig(data_dir="", pipeline_root=root)
         store = run_summary.open_store(config.resolved_metadata_path)
         trainer = run_summary.latest_run_executions(store, config.pipeline_name)["Trainer"]
         training = json.loads(trainer.custom_properties["custom_config"].string_value)["training"]
         config.training = TrainingConfig(**training)
-        runs.append(recorded_run(config))
-    results = {"main_profile_runs": runs, **({"note": note} if note else {})}
+        ablation = bool(TrainingConfig().document_context) != bool(
+            config.training.document_context)
+        results["context_ablation_runs" if ablation else "main_profile_runs"].append(
+            {**recorded_run(config), **({"recorded_on": recorded_on} if merge else {})})
+    if merge:
+        previous = json.loads((RESULTS_DIR / "quality.json").read_text())
+        kept = previous["results"]
+        for key in ("main_profile_runs", "context_ablation_runs"):
+            kept[key] = [{"recorded_on": previous["date"][:10], **run}
+                         for run in kept.get(key, [])]
+        results = {**kept, **{key: runs for key, runs in results.items() if runs}}
+    if note:
+        results["note"] = f"{results['note']} {note}" if merge and results.get("note") else note
     print(f"results: {write_results('quality', results)}")
+
+
+def _report(label: str, run: dict) -> None:
+    print(f"{label}: eval F1 {run['splits']['eval']['entity_f1']:.4f}, test F1 "
+          f"{run['splits']['test']['entity_f1']:.4f}, trainer {run['trainer_seconds']:.0f} s",
+          flush=True)
 
 
 def main() -> None:
@@ -83,26 +119,35 @@ def main() -> None:
     parser.add_argument("--pipeline-roots", nargs="+", metavar="ROOT",
                         help="Record finished main-profile runs (ner-pipeline run "
                              "--pipeline-root ROOT) instead of running the seeds")
+    parser.add_argument("--merge", action="store_true",
+                        help="With --pipeline-roots: replace only the kind of runs recorded "
+                             "(default configuration or ablation), keep the rest of the file")
     args = parser.parse_args()
     if args.pipeline_roots:
-        record_finished_runs(args.pipeline_roots, args.note)
+        record_finished_runs(args.pipeline_roots, args.note, args.merge)
         return
+    if args.merge:
+        parser.error("--merge needs --pipeline-roots")
     local_runner.configure_logging(verbose=False)
     tiny = write_tiny_checkpoint(str(args.work_dir / "tiny-bert"), str(DEFAULT_CHECKPOINT))
     quick_start = time.perf_counter()
     run_profile("quick", args.work_dir / "quick", args.data_dir, checkpoint=tiny.directory)
     results = {"quick_profile_end_to_end_seconds": round(time.perf_counter() - quick_start, 1),
-               "main_profile_runs": [], **({"note": args.note} if args.note else {})}
+               "main_profile_runs": [], "context_ablation_runs": [],
+               **({"note": args.note} if args.note else {})}
     for seed in args.seeds:
         run = run_profile("main", args.work_dir / f"main-seed{seed}", args.data_dir,
                           training={"seed": seed})
         results["main_profile_runs"].append(run)
-        print(f"seed {seed}: eval F1 {run['splits']['eval']['entity_f1']:.4f}, test F1 "
-              f"{run['splits']['test']['entity_f1']:.4f}, trainer {run['trainer_seconds']:.0f} s",
-              flush=True)
+        _report(f"seed {seed}", run)
+    for seed in args.seeds:
+        run = run_profile("main", args.work_dir / f"main-seed{seed}-context-ablation",
+                          args.data_dir, training={"seed": seed, **context_ablation()})
+        results["context_ablation_runs"].append(run)
+        _report(f"seed {seed}, document context {run['document_context'] or 'off'}", run)
     if args.beam_workers > 1:
         # The first seed again with Beam's stages on worker processes: the main
-        # profile's wall time with and without --beam-workers, and the same model.
+        # profile's wall time with and without --beam-workers.
         run = run_profile("main", args.work_dir / f"main-seed{args.seeds[0]}-beam-workers",
                           args.data_dir, training={"seed": args.seeds[0]},
                           beam_workers=args.beam_workers)

@@ -30,32 +30,51 @@ def _table(header: List[str], rows: List[List[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
+def _context(run: dict) -> str:
+    pieces = run.get("document_context", 0)
+    return f"{pieces} pieces" if pieces else "off"
+
+
+def _mean_f1(runs: list) -> str:
+    test = [run["splits"]["test"]["entity_f1"] for run in runs]
+    evaluation = [run["splits"]["eval"]["entity_f1"] for run in runs]
+    return (f"test entity F1 {statistics.mean(test):.4f}, eval "
+            f"{statistics.mean(evaluation):.4f} (mean over {len(runs)} seed(s))")
+
+
 def quality_section() -> str:
     quality = _load("quality")
     runs = quality.get("main_profile_runs", [])
     if not runs:
         return "No quality results yet: run `python -m benchmarks.quality`."
+    ablation = quality.get("context_ablation_runs", [])
+    written = json.loads((RESULTS_DIR / "quality.json").read_text())["date"][:10]
     rows = []
-    for run in runs:
+    for run in runs + ablation:
         for split in ("eval", "test"):
             values = run["splits"][split]
-            rows.append([str(run["seed"]), run.get("mixed_precision", "float32"), split,
+            rows.append([run.get("recorded_on", written), str(run["seed"]), _context(run),
+                         str(run.get("batch_size", 32)),
+                         run.get("mixed_precision", "float32"), split,
                          f"{values['entity_precision']:.4f}", f"{values['entity_recall']:.4f}",
                          f"**{values['entity_f1']:.4f}**", f"{values['accuracy']:.4f}",
                          f"{values['loss']:.4f}",
                          ", ".join(f"{kind} {values['per_type_f1'][kind]:.4f}"
                                    for kind in ENTITY_TYPES)])
-    table = _table(["seed", "precision", "split", "entity P", "entity R", "entity F1",
-                    "word accuracy", "loss", "entity F1 per type"], rows)
-    test = [run["splits"]["test"]["entity_f1"] for run in runs]
-    evaluation = [run["splits"]["eval"]["entity_f1"] for run in runs]
-    times = ", ".join(f"seed {run['seed']}: Trainer {run['trainer_seconds'] / 60:.1f} min, "
-                      f"whole run {run['run_seconds'] / 60:.1f} min" for run in runs)
+    table = _table(["run of", "seed", "document context", "batch", "precision", "split", "entity P",
+                    "entity R", "entity F1", "word accuracy", "loss", "entity F1 per type"], rows)
+    summary = f"Default configuration (document context {_context(runs[0])}): {_mean_f1(runs)}."
+    if ablation:
+        summary += (f" The ablation, document context {_context(ablation[0])}: "
+                    f"{_mean_f1(ablation)}.")
+    times = ", ".join(f"seed {run['seed']} (context {_context(run)}): Trainer "
+                      f"{run['trainer_seconds'] / 60:.1f} min, whole run "
+                      f"{run['run_seconds'] / 60:.1f} min" for run in runs + ablation)
+
     memory = (f"; peak resident memory of the benchmark process "
               f"{quality['peak_rss_mib']:,.0f} MiB" if "peak_rss_mib" in quality else "")
-    return (f"{table}\n\nMean over {len(runs)} seed(s): test entity F1 "
-            f"{statistics.mean(test):.4f}, eval {statistics.mean(evaluation):.4f}. "
-            f"Wall time on the 2-core machine: {times}{memory}.{_beam_workers_run(quality)}"
+    return (f"{table}\n\n{summary} Wall time on the 2-core machine: {times}{memory}."
+            f"{_beam_workers_run(quality)}"
             + (f" Note: {quality['note']}" if quality.get("note") else ""))
 
 
@@ -205,8 +224,21 @@ def benchmark_section() -> str:
     return _table(["measure", "result"], rows) + "\n\n" + _measured_on()
 
 
+def context_inference_section() -> str:
+    results = _load("context_inference")
+    if not results:
+        return ("No results yet: run `python -m benchmarks.context_inference` on a run "
+                "trained with document context.")
+    rows = [[name, f"{scores['eval']['f1']:.4f}", f"**{scores['test']['f1']:.4f}**"]
+            for name, scores in results["variants"].items()]
+    return (_table(["read at inference as", "eval entity F1", "test entity F1"], rows)
+            + f"\n\nOne model (seed {results['seed']}, trained with document context of "
+              f"{results['document_context']} pieces).")
+
+
 SECTIONS: Dict[str, Callable[[], str]] = {
     "quality": quality_section, "natural-text": natural_text_section,
+    "context-inference": context_inference_section,
     "export": export_section, "beam-workers": beam_workers_section,
     "benchmarks": benchmark_section}
 
