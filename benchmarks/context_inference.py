@@ -15,8 +15,6 @@ document context.
 """
 
 import argparse
-import json
-import pathlib
 import tempfile
 
 import tensorflow as tf
@@ -24,16 +22,15 @@ import tensorflow_text  # noqa: F401  (ops of the exported model)
 from tfx.utils import path_utils
 
 from benchmarks.common import write_results
+from benchmarks.quality import latest_run, trainer_config
 from components.ner_evaluator.metrics import entity_scores
 from components.ner_evaluator.predictions import predict_split
 from contracts import features
 from contracts.checkpoint import Checkpoint, ensure_resolved
-from contracts.training import TrainingConfig
 from modules.trainer import export
-from modules.trainer.run import CHECKPOINT, TRAINING
+from modules.trainer.run import CHECKPOINT
 from modules.transform.tokenization import read_special_ids
 from pipeline import run_summary
-from pipeline.config import PipelineConfig
 
 VARIANTS = {
     "sentences alone": {"context_length": 0},
@@ -45,16 +42,11 @@ VARIANTS = {
 def trained_run(pipeline_root: str):
     """(trained model dir, examples artifact (MLMD proto), training config, checkpoint)
     of the latest run."""
-    config = PipelineConfig(data_dir="", pipeline_root=pipeline_root)
-    store = run_summary.open_store(config.resolved_metadata_path)
-    executions = run_summary.latest_run_executions(store, config.pipeline_name)
-    custom_config = json.loads(
-        executions["Trainer"].custom_properties["custom_config"].string_value)
+    config, store, executions = latest_run(pipeline_root)
     model = run_summary.output_artifacts(store, executions["Trainer"])["model"]
     examples = run_summary.output_artifacts(store, executions["ConllExampleGen"])["examples"]
-    return (path_utils.serving_model_path(model.uri), examples,
-            TrainingConfig(**custom_config[TRAINING]),
-            ensure_resolved(Checkpoint(**custom_config[CHECKPOINT])))
+    return (path_utils.serving_model_path(model.uri), examples, config.training,
+            ensure_resolved(Checkpoint(**trainer_config(executions)[CHECKPOINT])))
 
 
 def main() -> None:
@@ -69,9 +61,7 @@ def main() -> None:
     if model_dir is None:
         parser.error(f"none of {', '.join(args.pipeline_roots)} was trained with document context")
     trained = tf.saved_model.load(model_dir)
-    max_length = min(training.max_seq_length or checkpoint.max_positions,
-                     checkpoint.max_positions)
-    context_length = min(training.document_context, max_length)
+    max_length, context_length = training.window_lengths(checkpoint.max_positions)
     results = {"document_context": context_length, "seed": training.seed, "variants": {}}
     for name, options in VARIANTS.items():
         module = export.NerModule(trained.classifier, trained.tft_layer, max_length,

@@ -1,8 +1,9 @@
 """Model quality on CoNLL-2003: the main profile with several seeds, the same
 seeds on the other side of the document-context switch (the ablation), plus
-the quick profile's end-to-end time (the fixed cost of a TFX run) and the first seed's run again with --beam-workers
-(its wall time; the workers write the examples in another order, so training
-shuffles them differently and F1 moves a little).
+the quick profile's end-to-end time (the fixed cost of a TFX run) and the
+first seed's run again with --beam-workers (its wall time; the workers write
+the examples in another order, so training shuffles them differently and F1
+moves a little).
 
 Each run is the real pipeline (LocalDagRunner) into its own pipeline root;
 the numbers are read back from ML Metadata: eval and test entity F1 (micro and
@@ -21,6 +22,7 @@ from typing import Optional
 from benchmarks.common import DEFAULT_DATA_DIR, RESULTS_DIR, write_results
 from contracts.checkpoint import write_tiny_checkpoint
 from contracts.training import TrainingConfig
+from modules.trainer.run import TRAINING
 from pipeline import local_runner, run_summary
 from pipeline.config import DEFAULT_CHECKPOINT, PipelineConfig, config_for_profile
 
@@ -71,6 +73,21 @@ def recorded_run(config, seconds: Optional[float] = None) -> dict:
     }
 
 
+def latest_run(pipeline_root: str):
+    """(config carrying the run's training settings, MLMD store, node id -> execution)
+    of the latest run under ``pipeline_root``, made by whatever command."""
+    config = PipelineConfig(data_dir="", pipeline_root=pipeline_root)
+    store = run_summary.open_store(config.resolved_metadata_path)
+    executions = run_summary.latest_run_executions(store, config.pipeline_name)
+    config.training = TrainingConfig(**trainer_config(executions)[TRAINING])
+    return config, store, executions
+
+
+def trainer_config(executions) -> dict:
+    """The Trainer's custom_config (training settings, checkpoint) as the run used it."""
+    return json.loads(executions["Trainer"].custom_properties["custom_config"].string_value)
+
+
 def record_finished_runs(roots, note: Optional[str], merge: bool) -> None:
     """Quality results of runs made outside this benchmark, read back from their MLMD:
     runs on the other side of the default's document-context switch are the ablation.
@@ -79,11 +96,7 @@ def record_finished_runs(roots, note: Optional[str], merge: bool) -> None:
     results = {"main_profile_runs": [], "context_ablation_runs": []}
     recorded_on = datetime.date.today().isoformat()
     for root in roots:
-        config = PipelineConfig(data_dir="", pipeline_root=root)
-        store = run_summary.open_store(config.resolved_metadata_path)
-        trainer = run_summary.latest_run_executions(store, config.pipeline_name)["Trainer"]
-        training = json.loads(trainer.custom_properties["custom_config"].string_value)["training"]
-        config.training = TrainingConfig(**training)
+        config, _, _ = latest_run(root)
         ablation = bool(TrainingConfig().document_context) != bool(
             config.training.document_context)
         results["context_ablation_runs" if ablation else "main_profile_runs"].append(

@@ -25,6 +25,11 @@ def _load(name: str) -> dict:
     return json.loads(path.read_text())["results"] if path.exists() else {}
 
 
+def _written(name: str) -> str:
+    """When a results file was written, UTC, to the minute ("2026-11-27 04:40")."""
+    return json.loads((RESULTS_DIR / f"{name}.json").read_text())["date"][:16].replace("T", " ")
+
+
 def _table(header: List[str], rows: List[List[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
@@ -48,7 +53,7 @@ def quality_section() -> str:
     if not runs:
         return "No quality results yet: run `python -m benchmarks.quality`."
     ablation = quality.get("context_ablation_runs", [])
-    written = json.loads((RESULTS_DIR / "quality.json").read_text())["date"][:10]
+    written = _written("quality")[:10]
     rows = []
     for run in runs + ablation:
         for split in ("eval", "test"):
@@ -70,7 +75,6 @@ def quality_section() -> str:
     times = ", ".join(f"seed {run['seed']} (context {_context(run)}): Trainer "
                       f"{run['trainer_seconds'] / 60:.1f} min, whole run "
                       f"{run['run_seconds'] / 60:.1f} min" for run in runs + ablation)
-
     memory = (f"; peak resident memory of the benchmark process "
               f"{quality['peak_rss_mib']:,.0f} MiB" if "peak_rss_mib" in quality else "")
     return (f"{table}\n\n{summary} Wall time on the 2-core machine: {times}{memory}."
@@ -213,9 +217,7 @@ def _pipeline_rows() -> List[List[str]]:
 
 def _measured_on() -> str:
     """When each results file was written (benchmarks of different sessions may mix)."""
-    dates = {}
-    for path in sorted(RESULTS_DIR.glob("*.json")):
-        dates[path.stem] = json.loads(path.read_text())["date"][:16].replace("T", " ")
+    dates = {path.stem: _written(path.stem) for path in sorted(RESULTS_DIR.glob("*.json"))}
     return "Written (UTC): " + ", ".join(f"`{name}` {date}" for name, date in dates.items()) + "."
 
 

@@ -9,7 +9,7 @@ run by the CLI as it parses the options and again by run_fn).
 
 import dataclasses
 import math
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 # A rule: None if the value is fine, else what is wrong ("must be ..., not ...").
 Check = Callable[[Any], Optional[str]]
@@ -145,3 +145,9 @@ class TrainingConfig:
     def validate(self) -> None:
         """Raises ValueError naming the option whose value breaks its rule."""
         validate_fields(self)
+
+    def window_lengths(self, max_positions: int) -> Tuple[int, int]:
+        """(pieces per window, pieces per document-context window or 0) for a
+        checkpoint of ``max_positions``: neither exceeds it."""
+        max_length = min(self.max_seq_length or max_positions, max_positions)
+        return max_length, min(self.document_context, max_length)

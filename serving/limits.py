@@ -8,7 +8,7 @@ defaults from it.
 
 import dataclasses
 import re
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence, Tuple
 
 from serving.errors import invalid_argument
 
@@ -60,22 +60,14 @@ class Limits:
 
     def _check_documents(self, documents: Iterable[bytes]) -> None:
         """Documents may hold empty lines, or nothing; only their size is limited."""
-        for index, document in enumerate(documents):
-            try:
-                words = count_words(document.decode("utf-8"))
-            except UnicodeDecodeError:
-                raise invalid_argument(f"Document {index} is not valid UTF-8") from None
+        for index, words in _word_counts(documents, "Document"):
             if words > self.max_document_words:
                 raise invalid_argument(
                     f"Document {index} has {words} words; the limit is "
                     f"{self.max_document_words} words per document")
 
     def _check_sentences(self, sentences: Iterable[bytes]) -> None:
-        for index, sentence in enumerate(sentences):
-            try:
-                words = count_words(sentence.decode("utf-8"))
-            except UnicodeDecodeError:  # only base64 input can carry such bytes
-                raise invalid_argument(f"Sentence {index} is not valid UTF-8") from None
+        for index, words in _word_counts(sentences, "Sentence"):
             if words == 0:
                 raise invalid_argument(
                     f"Sentence {index} has no words; the NER model needs at least one "
@@ -84,3 +76,13 @@ class Limits:
                 raise invalid_argument(
                     f"Sentence {index} has {words} words; the limit is {self.max_words} "
                     "words per sentence")
+
+
+def _word_counts(texts: Iterable[bytes], noun: str) -> Iterator[Tuple[int, int]]:
+    """(index, words) of each UTF-8 text; a text that is not UTF-8 (only base64
+    input can carry such bytes) is an invalid argument naming it as ``noun``."""
+    for index, text in enumerate(texts):
+        try:
+            yield index, count_words(text.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise invalid_argument(f"{noun} {index} is not valid UTF-8") from None

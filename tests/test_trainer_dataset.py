@@ -75,4 +75,4 @@ def test_records_without_document_fields_are_refused_with_context(tmp_path):
     with tf.io.TFRecordWriter(str(tmp_path / "part.gz"), options="GZIP") as writer:
         writer.write(record)
     with pytest.raises(ValueError, match="re-run Transform"):
-        dataset.documents([str(tmp_path / "part.gz")])
+        dataset.document_records([str(tmp_path / "part.gz")])

@@ -6,7 +6,6 @@ model trained with document context sees each sentence's neighbours
 """
 
 import dataclasses
-import itertools
 import os
 from typing import Iterator, List
 
@@ -14,13 +13,12 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the ops the exported model uses)
 
+from modules.trainer.dataset import document_records
 from modules.trainer.export import SERVE_EXAMPLES
 from contracts import features
 
 _RAW_SPEC = {features.TOKENS: tf.io.VarLenFeature(tf.string),
              features.NER_TAGS: tf.io.VarLenFeature(tf.string)}
-_ORDER_SPEC = {features.DOCUMENT_ID: tf.io.FixedLenFeature([], tf.string),
-               features.SENTENCE_INDEX: tf.io.FixedLenFeature([], tf.int64)}
 
 
 @dataclasses.dataclass
@@ -40,15 +38,8 @@ def document_batches(split_dir: str, batch_size: int) -> Iterator[tf.Tensor]:
     """Serialized examples sorted by document and sentence, in batches of whole
     documents: up to ``batch_size`` sentences, or one longer document alone."""
     files = sorted(tf.io.gfile.glob(os.path.join(split_dir, "*")))
-    keyed = []
-    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096):
-        order = tf.io.parse_example(batch, _ORDER_SPEC)
-        keyed += zip(order[features.DOCUMENT_ID].numpy(),
-                     order[features.SENTENCE_INDEX].numpy().tolist(), batch.numpy())
-    keyed.sort(key=lambda record: record[:2])
     pending: List[bytes] = []
-    for _, document in itertools.groupby(keyed, key=lambda record: record[0]):
-        records = [record[2] for record in document]
+    for records in document_records(files):
         if pending and len(pending) + len(records) > batch_size:
             yield tf.constant(pending)
             pending = []

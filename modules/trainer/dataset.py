@@ -60,22 +60,22 @@ def _files(file_pattern) -> List[str]:
     return sorted(files)
 
 
-def documents(files: List[str]) -> tf.RaggedTensor:
-    """The serialized sentence records, ragged [documents, sentences], each
-    document's sentences in order (documents sorted by id)."""
+def document_records(files: List[str]) -> List[List[bytes]]:
+    """The serialized sentence records (raw or transformed) of ``files``, grouped
+    by document (documents sorted by id), each document's sentences in order."""
     keyed = []
     for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096):
         parsed = tf.io.parse_example(batch, _ORDER_SPEC)
         ids, indices = (parsed[key].values.numpy() for key in _ORDER_SPEC)
         if not len(ids) == len(indices) == len(batch):
-            raise ValueError(f"Document context needs {features.DOCUMENT_ID} and "
-                             f"{features.SENTENCE_INDEX} in every transformed record of "
-                             f"{files}: re-run Transform with this version")
-        keyed += zip(ids, indices, batch.numpy())
+            raise ValueError(f"Document order needs {features.DOCUMENT_ID} and "
+                             f"{features.SENTENCE_INDEX} in every record of {files} "
+                             "(Transform output made before they were passed through: "
+                             "re-run Transform)")
+        keyed += zip(ids, indices.tolist(), batch.numpy())
     keyed.sort(key=lambda record: record[:2])
-    lengths = [len(list(group)) for _, group in itertools.groupby(keyed, lambda r: r[0])]
-    return tf.RaggedTensor.from_row_lengths([record[2] for record in keyed] or
-                                            tf.zeros([0], tf.string), lengths)
+    return [[record[2] for record in group]
+            for _, group in itertools.groupby(keyed, key=lambda record: record[0])]
 
 
 def windows_dataset(file_pattern, max_length: int, shard: Optional[Tuple[int, int]] = None,
@@ -86,7 +86,10 @@ def windows_dataset(file_pattern, max_length: int, shard: Optional[Tuple[int, in
     ``shard`` (count, index), only every count-th sentence (document) from the
     index-th on (one worker's share in distributed training)."""
     if context_length:
-        grouped = tf.data.Dataset.from_tensor_slices(documents(_files(file_pattern)))
+        records = document_records(_files(file_pattern))
+        grouped = tf.data.Dataset.from_tensor_slices(tf.RaggedTensor.from_row_lengths(
+            [record for document in records for record in document] or tf.zeros([0], tf.string),
+            [len(document) for document in records]))
         if shard is not None:
             grouped = grouped.shard(*shard)
         batches = grouped.ragged_batch(_DOCUMENTS_PER_CALL).map(

@@ -192,11 +192,14 @@ class NerModule(tf.Module):
         parsed = tf.io.parse_example(examples, {
             key: tf.io.VarLenFeature(tf.string) for key in (features.TOKENS, features.DOCUMENT_ID)})
         words = tf.RaggedTensor.from_sparse(parsed[features.TOKENS])
-        document_ids = tf.strings.reduce_join(
-            tf.RaggedTensor.from_sparse(parsed[features.DOCUMENT_ID]), axis=1)
-        row_keys = tf.strings.as_string(tf.range(tf.size(examples, out_type=tf.int64)))
-        keys = tf.where(document_ids == "", "\x00" + row_keys, "=" + document_ids)
-        probabilities = self.word_probabilities(words, document_rows(keys))
+        rows = None
+        if self.context_length:
+            document_ids = tf.strings.reduce_join(
+                tf.RaggedTensor.from_sparse(parsed[features.DOCUMENT_ID]), axis=1)
+            row_keys = tf.strings.as_string(tf.range(tf.size(examples, out_type=tf.int64)))
+            rows = document_rows(
+                tf.where(document_ids == "", "\x00" + row_keys, "=" + document_ids))
+        probabilities = self.word_probabilities(words, rows)
         tag_ids = tf.argmax(probabilities.flat_values, axis=-1)
         return {
             "word_count": words.row_lengths(),

@@ -84,8 +84,7 @@ def run_fn(fn_args) -> None:
     if hp.max_seq_length > checkpoint.max_positions:
         logging.warning("--max-seq-length %d exceeds the checkpoint's position limit: using %d",
                         hp.max_seq_length, checkpoint.max_positions)
-    max_length = min(hp.max_seq_length or checkpoint.max_positions, checkpoint.max_positions)
-    context_length = min(hp.document_context, max_length)
+    max_length, context_length = hp.window_lengths(checkpoint.max_positions)
     pad_id = read_special_ids(checkpoint.vocab_file).pad
 
     def windows(files, shard=None):
