@@ -5,7 +5,8 @@ import tensorflow as tf
 from transformers import BertTokenizerFast
 
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
-from modules.transform.tokenization import IGNORED_LABEL, WordPieceTokenizer
+from modules.transform.tokenization import (
+    CASINGS, IGNORED_LABEL, WordPieceTokenizer, word_casings)
 from modules.transform.windows import split_windows
 from contracts.checkpoint import resolve_checkpoint
 from tests.conftest import build_cased_vocab
@@ -117,6 +118,45 @@ def test_labels_sit_on_first_pieces_only(minilm_dir):
     assert [labels[i] for i in starts] == [1, 0, 5]
     assert all(label == IGNORED_LABEL for i, label in enumerate(labels) if i not in starts)
     assert len(labels) == len(encoded["input_ids"].to_list()[0])
+
+
+@pytest.mark.parametrize("words, casing", [
+    (["Paris", "McDonald", "I", "Hewlett-Packard", "O'Neill", "Zürich", "Øresund"], "title"),
+    (["EU", "U.S.", "ZÜRICH", "NEW-YORK", "AC/DC"], "upper"),
+    (["rejects", "a", "e-mail", "zürich", "x@y.com"], "lower"),
+    (["iPhone", "eBay", "de-Gaulle"], "mixed"),
+    (["1996", "-", ",", "2-1", "", "北京", "😀", "\u200b"], "caseless"),
+])
+def test_word_casings(words, casing):
+    ids = word_casings(tf.constant(words)).numpy().tolist()
+    assert [CASINGS[i] for i in ids] == [casing] * len(words)
+
+
+def test_every_piece_carries_its_words_casing(minilm_dir):
+    """The uncased vocabulary gives "US" and "us" the same pieces; only the
+    casing ids, one per piece and 0 on [CLS]/[SEP], tell them apart."""
+    tokenizer = WordPieceTokenizer(str(minilm_dir / "vocab.txt"), True, True)
+    encoded = tokenizer.encode(tf.ragged.constant([["US", "Kournikova", "us"], ["unbelievably"]]))
+    ids, casing = encoded["input_ids"].to_list(), encoded["casing"].to_list()
+    assert ids[0][1] == ids[0][-2]
+    pieces_of_name = len(ids[0]) - 4
+    assert pieces_of_name > 1
+    assert [CASINGS[i] for i in casing[0]] == (
+        ["special", "upper"] + ["title"] * pieces_of_name + ["lower", "special"])
+    assert [CASINGS[i] for i in casing[1]] == ["special"] + ["lower"] * (len(ids[1]) - 2) + [
+        "special"]
+
+
+def test_windows_cut_casing_with_the_pieces(minilm_dir):
+    tokenizer = WordPieceTokenizer(str(minilm_dir / "vocab.txt"), True, True)
+    encoded = tokenizer.encode(tf.ragged.constant([["EU", "rejects", "German", "call"] * 5]))
+    windows = split_windows(encoded["input_ids"], encoded["first_pieces"], 6,
+                            casing=encoded["casing"])
+    assert windows.casing.row_lengths().numpy().tolist() == \
+        windows.input_ids.row_lengths().numpy().tolist()
+    bodies = [row[1:-1] for row in windows.casing.to_list()]
+    assert [casing for body in bodies for casing in body] == encoded["casing"].to_list()[0][1:-1]
+    assert all(row[0] == row[-1] == 0 for row in windows.casing.to_list())
 
 
 def test_sentence_of_651_words_keeps_every_word(minilm_dir):

@@ -14,11 +14,13 @@ CLS, SEP = 101, 102
 
 
 def transformed_record(document, index, pieces):
-    """A record as Transform writes it: one word per piece, labelled by its id."""
+    """A record as Transform writes it: one word per piece, labelled by its id,
+    with casing id 2 (lower) on the pieces."""
     def ints(values):
         return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
     feature = {
         preprocessing.INPUT_IDS: ints([CLS] + pieces + [SEP]),
+        preprocessing.CASING: ints([0] + [2] * len(pieces) + [0]),
         preprocessing.FIRST_PIECES: ints(list(range(1, len(pieces) + 1))),
         preprocessing.LABELS: ints([IGNORED_LABEL] + pieces + [IGNORED_LABEL]),
         features.DOCUMENT_ID: tf.train.Feature(bytes_list=tf.train.BytesList(
@@ -39,7 +41,7 @@ def write_shuffled(path, documents):
 
 
 def window_bodies(windows):
-    return [ids.numpy()[1:-1].tolist() for ids, _ in windows]
+    return [ids.numpy()[1:-1].tolist() for ids, _, _ in windows]
 
 
 def test_document_context_packs_each_document_in_order(tmp_path):
@@ -48,8 +50,9 @@ def test_document_context_packs_each_document_in_order(tmp_path):
     windows = list(dataset.windows_dataset(str(tmp_path / "*.gz"), 512, context_length=6))
     # Windows of up to 4 pieces, cut at sentence starts; documents in order.
     assert sorted(window_bodies(windows)) == [[1, 2, 3], [4, 5, 6, 7], [8, 9]]
-    for ids, labels in windows:
+    for ids, casing, labels in windows:
         assert ids.numpy()[1:-1].tolist() == labels.numpy()[1:-1].tolist()
+        assert casing.numpy().tolist() == [0] + [2] * (len(ids) - 2) + [0]
 
 
 def test_without_context_each_sentence_is_its_own_window(tmp_path):
@@ -76,3 +79,24 @@ def test_records_without_document_fields_are_refused_with_context(tmp_path):
         writer.write(record)
     with pytest.raises(ValueError, match="re-run Transform"):
         dataset.document_records([str(tmp_path / "part.gz")])
+
+
+def test_records_without_casing_are_refused(tmp_path):
+    record = tf.train.Example(features=tf.train.Features(feature={
+        key: tf.train.Feature(int64_list=tf.train.Int64List(value=values)) for key, values in (
+            (preprocessing.INPUT_IDS, [CLS, 1, SEP]), (preprocessing.FIRST_PIECES, [1]),
+            (preprocessing.LABELS, [IGNORED_LABEL, 0, IGNORED_LABEL]))})).SerializeToString()
+    with tf.io.TFRecordWriter(str(tmp_path / "part.gz"), options="GZIP") as writer:
+        writer.write(record)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="re-run Transform"):
+        list(dataset.windows_dataset(str(tmp_path / "*.gz"), 512))
+
+
+def test_batches_pad_casing_with_zero(tmp_path):
+    write_shuffled(tmp_path / "part.gz", {"a": [[1, 2, 3], [4]]})
+    batches = dataset.batched(dataset.windows_dataset(str(tmp_path / "*.gz"), 512), 2, 512, 0)
+    (inputs, _), = list(batches)
+    casing, mask = inputs["casing"].numpy(), inputs["attention_mask"].numpy()
+    assert casing.shape == inputs["input_ids"].shape
+    assert (casing[mask == 0] == 0).all()
+    assert sorted((casing > 0).sum(axis=1).tolist()) == [1, 3]

@@ -25,7 +25,8 @@ from modules.transform.tokenization import IGNORED_LABEL
 from modules.transform.windows import split_windows
 
 _FEATURE_SPEC = {key: tf.io.VarLenFeature(tf.int64) for key in
-                 (preprocessing.INPUT_IDS, preprocessing.FIRST_PIECES, preprocessing.LABELS)}
+                 (preprocessing.INPUT_IDS, preprocessing.CASING, preprocessing.FIRST_PIECES,
+                  preprocessing.LABELS)}
 _ORDER_SPEC = {features.DOCUMENT_ID: tf.io.VarLenFeature(tf.string),
                features.SENTENCE_INDEX: tf.io.VarLenFeature(tf.int64)}
 # Documents per tokenization-free windowing call (about 15 sentences each).
@@ -39,19 +40,29 @@ def bucket_boundaries(max_length: int) -> List[int]:
 
 
 def _windows(serialized: tf.Tensor, max_length: int,
-             document_rows: Optional[tf.Tensor] = None) -> Tuple[tf.Tensor, tf.Tensor]:
-    """Windows of a batch of sentence records; with ``document_rows``, of the
-    documents those rows group the (ordered) records into."""
+             document_rows: Optional[tf.Tensor] = None
+             ) -> Tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(input_ids, casing, labels) of the windows of a batch of sentence records;
+    with ``document_rows``, of the documents those rows group the (ordered)
+    records into."""
     parsed = tf.io.parse_example(serialized, _FEATURE_SPEC)
     ragged = {key: tf.RaggedTensor.from_sparse(value) for key, value in parsed.items()}
-    input_ids, first_pieces, labels = (ragged[key] for key in (
-        preprocessing.INPUT_IDS, preprocessing.FIRST_PIECES, preprocessing.LABELS))
+    input_ids, casing, first_pieces, labels = (ragged[key] for key in (
+        preprocessing.INPUT_IDS, preprocessing.CASING, preprocessing.FIRST_PIECES,
+        preprocessing.LABELS))
+    tf.debugging.assert_equal(
+        casing.row_lengths(), input_ids.row_lengths(),
+        message=f"Records without {preprocessing.CASING} per piece: made by an older "
+                "Transform; re-run Transform")
     preferred_cuts = None
     if document_rows is not None:
-        input_ids, first_pieces, labels, preferred_cuts = join_sentences(
-            input_ids, first_pieces, document_rows, labels)
-    windows = split_windows(input_ids, first_pieces, max_length, labels, preferred_cuts)
-    return windows.input_ids, windows.labels
+        joined = join_sentences(input_ids, first_pieces, document_rows, labels, casing)
+        input_ids, first_pieces, labels, casing = (
+            joined.input_ids, joined.first_pieces, joined.labels, joined.casing)
+        preferred_cuts = joined.sentence_starts
+    windows = split_windows(input_ids, first_pieces, max_length, labels, preferred_cuts,
+                            casing=casing)
+    return windows.input_ids, windows.casing, windows.labels
 
 
 def _files(file_pattern) -> List[str]:
@@ -80,7 +91,7 @@ def document_records(files: List[str]) -> List[List[bytes]]:
 
 def windows_dataset(file_pattern, max_length: int, shard: Optional[Tuple[int, int]] = None,
                     context_length: int = 0) -> tf.data.Dataset:
-    """One element per window: (input_ids, labels), 1-D int64 each. With
+    """One element per window: (input_ids, casing, labels), 1-D int64 each. With
     ``context_length``, windows of that many pieces packed from whole
     documents, else one sentence (or ``max_length`` pieces of it) each. With
     ``shard`` (count, index), only every count-th sentence (document) from the
@@ -106,17 +117,18 @@ def windows_dataset(file_pattern, max_length: int, shard: Optional[Tuple[int, in
 
 def batched(windows: tf.data.Dataset, batch_size: int, max_length: int, pad_id: int,
             shuffle_seed=None) -> tf.data.Dataset:
-    """(features, labels) batches; features hold input_ids and attention_mask."""
+    """(features, labels) batches; features hold input_ids, attention_mask and casing."""
     if shuffle_seed is not None:
         windows = windows.shuffle(20_000, seed=shuffle_seed, reshuffle_each_iteration=True)
     boundaries = bucket_boundaries(max_length)
-    with_mask = windows.map(lambda ids, labels: (ids, tf.ones_like(ids), labels))
+    with_mask = windows.map(lambda ids, casing, labels: (ids, tf.ones_like(ids), casing, labels))
     return (with_mask
             .bucket_by_sequence_length(
-                lambda ids, mask, labels: tf.shape(ids)[0], boundaries,
+                lambda ids, mask, casing, labels: tf.shape(ids)[0], boundaries,
                 [batch_size] * (len(boundaries) + 1),
                 padding_values=(tf.constant(pad_id, tf.int64), tf.constant(0, tf.int64),
-                                tf.constant(IGNORED_LABEL, tf.int64)),
+                                tf.constant(0, tf.int64), tf.constant(IGNORED_LABEL, tf.int64)),
                 pad_to_bucket_boundary=True)
-            .map(lambda ids, mask, labels: ({"input_ids": ids, "attention_mask": mask}, labels))
+            .map(lambda ids, mask, casing, labels: (
+                {"input_ids": ids, "attention_mask": mask, "casing": casing}, labels))
             .prefetch(tf.data.AUTOTUNE))

@@ -22,6 +22,7 @@ class Documents(NamedTuple):
     input_ids: tf.RaggedTensor        # [documents, pieces]: [CLS] pieces of each sentence [SEP]
     first_pieces: tf.RaggedTensor     # [documents, words]: positions in input_ids
     labels: Optional[tf.RaggedTensor]  # [documents, pieces], when labels were given
+    casing: Optional[tf.RaggedTensor]  # [documents, pieces], when casing was given
     sentence_starts: tf.RaggedTensor  # [documents, sentences]: each sentence's first piece
 
 
@@ -40,10 +41,12 @@ def starts_within(lengths: tf.Tensor, rows: tf.Tensor) -> tf.Tensor:
 
 
 def join_sentences(input_ids: tf.RaggedTensor, first_pieces: tf.RaggedTensor,
-                   rows: tf.Tensor, labels: Optional[tf.RaggedTensor] = None) -> Documents:
+                   rows: tf.Tensor, labels: Optional[tf.RaggedTensor] = None,
+                   casing: Optional[tf.RaggedTensor] = None) -> Documents:
     """Joins encoded sentences (ragged [sentences, ...], each ``[CLS] ... [SEP]``)
     into documents by ``rows`` (document_rows: sorted, from 0): one [CLS] and
-    one [SEP] per document, the sentences' pieces in order between them."""
+    one [SEP] per document, the sentences' pieces in order between them
+    (their labels and casing ids alike, when given)."""
     input_ids = input_ids.with_row_splits_dtype(tf.int64)
     first_pieces = first_pieces.with_row_splits_dtype(tf.int64)
     rows = tf.cast(rows, tf.int64)
@@ -70,4 +73,5 @@ def join_sentences(input_ids: tf.RaggedTensor, first_pieces: tf.RaggedTensor,
         input_ids=join(input_ids),
         first_pieces=by_document(shifted).merge_dims(1, 2),
         labels=None if labels is None else join(labels.with_row_splits_dtype(tf.int64)),
+        casing=None if casing is None else join(casing.with_row_splits_dtype(tf.int64)),
         sentence_starts=by_document(offsets + 1))

@@ -21,6 +21,8 @@ id, a path in the image): it is resolved here, where Transform runs.
 
 Outputs per sentence (variable length, int64):
   input_ids    [CLS] word pieces [SEP]
+  casing       casing id of each piece's word as written (tokenization.CASINGS),
+               0 for [CLS]/[SEP]
   first_pieces position in input_ids of each word's first piece
   labels       tag id on each word's first piece, -100 elsewhere
                (only when ner_tags are given, i.e. not at serving time)
@@ -40,6 +42,7 @@ from contracts import features
 from contracts.checkpoint import ensure_resolved, from_mapping
 
 INPUT_IDS = "input_ids"
+CASING = "casing"
 FIRST_PIECES = "first_pieces"
 LABELS = "labels"
 

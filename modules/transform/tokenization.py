@@ -16,6 +16,10 @@ Steps per word, in HF's order:
 A word that leaves no piece (e.g. only control characters) gets one [UNK],
 so that every word keeps a position and a prediction; HF would drop it.
 
+Each piece also carries the casing of its word as written (``CASINGS``):
+an uncased checkpoint lower-cases "US" and "us", "May" and "may" into the
+same pieces, while in English news capitals are the strongest sign of a name.
+
 TF Serving compatibility. The ops this module puts into a graph besides core
 TF are ``NormalizeUTF8`` (accent-stripping checkpoints only), ``RegexSplitWithOffsets``
 and ``WordpieceTokenizeWithOffsets``. All three have been in tensorflow_text
@@ -34,6 +38,12 @@ import tensorflow_text as text
 CLS, SEP, UNK, PAD = "[CLS]", "[SEP]", "[UNK]", "[PAD]"
 IGNORED_LABEL = -100  # label of continuation pieces and specials; skipped by loss and metrics
 MAX_CHARS_PER_WORD = 100
+# A word's casing as written; the index is the casing id of its pieces, and 0
+# that of [CLS], [SEP] and padding. "title": the first cased letter is a
+# capital and not all are ("Paris", "McDonald", "I"); "upper": two or more
+# capitals and no small letter ("EU", "U.S."); "mixed": a small letter first,
+# a capital later ("iPhone"); "caseless": no cased letter ("1996", "-", "北京").
+CASINGS = ("special", "caseless", "lower", "title", "upper", "mixed")
 
 # Characters HF's clean_text removes: NUL, U+FFFD and Unicode "other" (C*)
 # categories except tab, newline and carriage return, which count as spaces.
@@ -75,6 +85,25 @@ def normalize_words(words: tf.Tensor, lower_case: bool, strip_accents: bool) -> 
     return words
 
 
+def word_casings(words: tf.Tensor) -> tf.Tensor:
+    """The casing id (index in CASINGS) of each word string."""
+    def matches(pattern: str) -> tf.Tensor:
+        return tf.strings.regex_full_match(words, "(?s)" + pattern)
+
+    upper, lower = matches(r".*\p{Lu}.*"), matches(r".*\p{Ll}.*")
+    capital_first = matches(r"[^\p{Lu}\p{Ll}]*\p{Lu}.*")
+    all_capitals = ~lower & matches(r".*\p{Lu}.*\p{Lu}.*")
+
+    def casing(name: str) -> tf.Tensor:
+        return tf.constant(CASINGS.index(name), tf.int64)
+
+    return tf.where(
+        upper,
+        tf.where(all_capitals, casing("upper"),
+                 tf.where(capital_first, casing("title"), casing("mixed"))),
+        tf.where(lower, casing("lower"), casing("caseless")))
+
+
 class WordPieceTokenizer(tf.Module):
     """Words (ragged [batch, words]) to BERT inputs with [CLS]/[SEP] and aligned labels."""
 
@@ -107,6 +136,7 @@ class WordPieceTokenizer(tf.Module):
         """BERT inputs for ragged [batch, words] of word strings.
 
         Returns ragged [batch, ...] tensors: ``input_ids`` ([CLS] pieces [SEP]),
+        ``casing`` (the casing id of each piece's word, 0 for the specials),
         ``first_pieces`` (position in input_ids of each word's first piece) and,
         when ``label_ids`` ([batch, words]) are given, ``labels``: the word's
         label on its first piece, IGNORED_LABEL on other pieces and specials.
@@ -124,6 +154,8 @@ class WordPieceTokenizer(tf.Module):
 
         encoded = {
             "input_ids": with_specials(sentence_pieces, self.special_ids.cls, self.special_ids.sep),
+            "casing": with_specials(sentence_pieces.with_flat_values(
+                tf.repeat(word_casings(words.flat_values), word_lengths)), 0, 0),
             "first_pieces": words.with_flat_values(
                 tf.boolean_mask(position_in_sentence, first_piece)),
         }

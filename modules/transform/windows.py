@@ -26,6 +26,7 @@ _MAX_OVERLAPPING = 4
 class Windows(NamedTuple):
     input_ids: tf.RaggedTensor      # [windows, pieces]: [CLS] ... [SEP]
     labels: Optional[tf.RaggedTensor]  # [windows, pieces], when labels were given
+    casing: Optional[tf.RaggedTensor]  # [windows, pieces], when casing was given
     sentence: tf.Tensor             # [windows]: index of the sequence (sentence or document) in the batch
     word_piece_index: tf.RaggedTensor  # [sequences, words]: index into input_ids.flat_values
 
@@ -105,10 +106,10 @@ def _most_central_window(word_keys: tf.Tensor, window_keys: tf.Tensor, window_en
 def split_windows(input_ids: tf.RaggedTensor, first_pieces: tf.RaggedTensor, max_length: int,
                   labels: Optional[tf.RaggedTensor] = None,
                   preferred_cuts: Optional[tf.RaggedTensor] = None,
-                  overlap: bool = False) -> Windows:
+                  overlap: bool = False, casing: Optional[tf.RaggedTensor] = None) -> Windows:
     """Windows of at most ``max_length`` pieces for a batch of encoded sequences.
 
-    ``input_ids``/``labels`` are ragged [batch, pieces] with [CLS] and [SEP];
+    ``input_ids``/``labels``/``casing`` are ragged [batch, pieces] with [CLS] and [SEP];
     ``first_pieces`` ragged [batch, words] (see tokenization.encode). ``max_length``
     must leave room for [CLS], [SEP] and one piece (at least 3), or no window
     could make progress. ``preferred_cuts`` (ragged [batch, cuts], piece
@@ -140,7 +141,8 @@ def split_windows(input_ids: tf.RaggedTensor, first_pieces: tf.RaggedTensor, max
                           tf.gather(values.flat_values, last)[:, None]], axis=1)
 
     window_ids = cut(input_ids)
-    window_labels = None if labels is None else cut(labels.with_row_splits_dtype(tf.int64))
+    window_labels, window_casing = (None if values is None else cut(
+        values.with_row_splits_dtype(tf.int64)) for values in (labels, casing))
 
     word_sentence = first_pieces.value_rowids()
     word_keys = word_sentence * _KEY_STRIDE + first_pieces.flat_values
@@ -148,4 +150,5 @@ def split_windows(input_ids: tf.RaggedTensor, first_pieces: tf.RaggedTensor, max
                                           first_pieces.flat_values, overlap)
     piece_index = (tf.gather(window_ids.row_starts(), window_of_word)
                    + first_pieces.flat_values - tf.gather(start, window_of_word) + 1)
-    return Windows(window_ids, window_labels, sentence, first_pieces.with_flat_values(piece_index))
+    return Windows(window_ids, window_labels, window_casing, sentence,
+                   first_pieces.with_flat_values(piece_index))
