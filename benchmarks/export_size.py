@@ -64,7 +64,7 @@ def _unscoped(name: str) -> str:
     return name.split("/", 1)[1]
 
 
-def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, checkpoint_dir: str,
+def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, trainer_config: dict,
                       target: pathlib.Path) -> None:
     """The lean model's weights in a classifier that carries AdamW's slots, exported."""
     import tensorflow as tf
@@ -77,14 +77,17 @@ def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, checkpoint_d
     from modules.trainer.run import make_optimizer
     from modules.transform.tokenization import read_special_ids
 
+    checkpoint_dir = trainer_config["checkpoint"]["directory"]
     lean = tf.saved_model.load(str(lean_dir))
-    classifier = TokenClassifier(load_token_classifier(checkpoint_dir))
+    classifier = TokenClassifier(load_token_classifier(checkpoint_dir), casing=trainer_config[
+        "training"].get("casing_embedding", False))
     classifier.compile(optimizer=make_optimizer(TrainingConfig(), 10), loss=masked_loss)
     ids = tf.constant([[101, 102]], tf.int64)
-    classifier.train_on_batch({"input_ids": ids, "attention_mask": tf.ones_like(ids)},
+    classifier.train_on_batch({"input_ids": ids, "attention_mask": tf.ones_like(ids),
+                               "casing": tf.zeros_like(ids)},
                               tf.constant([[-100, -100]], tf.int64))
     trained = {_unscoped(variable.name): variable for variable in lean.classifier.variables}
-    for variable in classifier.bert.variables:
+    for variable in classifier.variables:
         variable.assign(trained.pop(_unscoped(variable.name)))
     if trained:
         raise ValueError(f"weights of the lean model left unassigned: {sorted(trained)[:5]}")
@@ -109,12 +112,12 @@ def main() -> None:
     executions = run_summary.latest_run_executions(store, config.pipeline_name)
     transform_graph = run_summary.output_artifacts(store, executions["Transform"])[
         "transform_graph"].uri
-    checkpoint_dir = json.loads(executions["Trainer"].custom_properties["custom_config"]
-                                .string_value)["checkpoint"]["directory"]
+    trainer_config = json.loads(executions["Trainer"].custom_properties["custom_config"]
+                                .string_value)
     lean_dir = pathlib.Path(resolve_model_dir(str(args.serving_dir)))
     with tempfile.TemporaryDirectory() as work:
         with_slots = pathlib.Path(work) / "with_slots"
-        export_with_slots(lean_dir, transform_graph, checkpoint_dir, with_slots)
+        export_with_slots(lean_dir, transform_graph, trainer_config, with_slots)
         results = {"lean": describe(lean_dir, args.repeats),
                    "with_slots": describe(with_slots, args.repeats)}
     print(write_results("export_size", results).read_text())

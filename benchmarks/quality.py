@@ -1,5 +1,6 @@
 """Model quality on CoNLL-2003: the main profile with several seeds, the same
-seeds on the other side of the document-context switch (the ablation), plus
+seeds on the other side of each switch (document context, casing embedding:
+the ablations), plus
 the quick profile's end-to-end time (the fixed cost of a TFX run) and the
 first seed's run again with --beam-workers (its wall time; the workers write
 the examples in another order, so training shuffles them differently and F1
@@ -12,12 +13,13 @@ Peak resident memory is this process's, i.e. of the in-process training run.
 """
 
 import argparse
+import dataclasses
 import datetime
 import json
 import pathlib
 import resource
 import time
-from typing import Optional
+from typing import Dict, List, Optional, Tuple
 
 from benchmarks.common import DEFAULT_DATA_DIR, RESULTS_DIR, write_results
 from contracts.checkpoint import write_tiny_checkpoint
@@ -26,15 +28,34 @@ from modules.trainer.run import TRAINING
 from pipeline import local_runner, run_summary
 from pipeline.config import DEFAULT_CHECKPOINT, PipelineConfig, config_for_profile
 
-# The ablation runs the same seeds on the other side of the document-context
-# switch: windows of 256 pieces in batches of 4 (about the pieces of a batch
-# of 32 sentences), or each sentence alone in batches of 32 sentences.
+# The ablations run the same seeds on the other side of one switch each. The
+# document-context side: windows of 256 pieces in batches of 4 (about the
+# pieces of a batch of 32 sentences), or each sentence alone in batches of 32.
 WITH_CONTEXT = {"document_context": 256, "batch_size": 4}
 WITHOUT_CONTEXT = {"document_context": 0, "batch_size": 32}
 
 
-def context_ablation() -> dict:
-    return WITHOUT_CONTEXT if TrainingConfig().document_context else WITH_CONTEXT
+def ablations() -> Dict[str, dict]:
+    """Training overrides, by switch, that flip that switch of the default configuration."""
+    default = TrainingConfig()
+    return {"context": WITHOUT_CONTEXT if default.document_context else WITH_CONTEXT,
+            "casing": {"casing_embedding": not default.casing_embedding}}
+
+
+def switches(training: dict) -> Tuple[bool, bool]:
+    """(document context on, casing embedding on) of a run's training settings;
+    runs recorded before an option existed had it off."""
+    return bool(training.get("document_context")), bool(training.get("casing_embedding"))
+
+
+def by_configuration(runs: List[dict]) -> dict:
+    """Runs of the default configuration's switches, and the ablation runs."""
+    default = switches(dataclasses.asdict(TrainingConfig()))
+    grouped = {"main_profile_runs": [], "ablation_runs": []}
+    for run in runs:
+        main = switches(run) == default
+        grouped["main_profile_runs" if main else "ablation_runs"].append(run)
+    return grouped
 
 
 def run_profile(profile: str, root: pathlib.Path, data_dir: pathlib.Path, **overrides) -> dict:
@@ -60,6 +81,7 @@ def recorded_run(config, seconds: Optional[float] = None) -> dict:
         "seed": config.training.seed,
         "mixed_precision": config.training.mixed_precision,
         "document_context": config.training.document_context,
+        "casing_embedding": config.training.casing_embedding,
         "batch_size": config.training.batch_size,
         "run_seconds": round(seconds, 1),
         "trainer_seconds": round(run_summary.execution_seconds(executions["Trainer"]), 1),
@@ -79,7 +101,9 @@ def latest_run(pipeline_root: str):
     config = PipelineConfig(data_dir="", pipeline_root=pipeline_root)
     store = run_summary.open_store(config.resolved_metadata_path)
     executions = run_summary.latest_run_executions(store, config.pipeline_name)
-    config.training = TrainingConfig(**trainer_config(executions)[TRAINING])
+    training = trainer_config(executions)[TRAINING]
+    # Runs made before --casing-embedding existed trained without it.
+    config.training = TrainingConfig(**{"casing_embedding": False, **training})
     return config, store, executions
 
 
@@ -90,24 +114,27 @@ def trainer_config(executions) -> dict:
 
 def record_finished_runs(roots, note: Optional[str], merge: bool) -> None:
     """Quality results of runs made outside this benchmark, read back from their MLMD:
-    runs on the other side of the default's document-context switch are the ablation.
-    With ``merge``, the results file keeps what the recorded runs do not replace,
-    and each recorded run carries the day it was recorded."""
-    results = {"main_profile_runs": [], "context_ablation_runs": []}
+    runs on the other side of one of the default's switches are the ablation.
+    With ``merge``, the results file keeps the runs the recorded ones do not
+    replace (same seed and settings), and each recorded run carries the day it
+    was recorded."""
     recorded_on = datetime.date.today().isoformat()
-    for root in roots:
-        config, _, _ = latest_run(root)
-        ablation = bool(TrainingConfig().document_context) != bool(
-            config.training.document_context)
-        results["context_ablation_runs" if ablation else "main_profile_runs"].append(
-            {**recorded_run(config), **({"recorded_on": recorded_on} if merge else {})})
+    runs = [{**recorded_run(latest_run(root)[0]), **({"recorded_on": recorded_on} if merge else {})}
+            for root in roots]
+    results = {}
     if merge:
         previous = json.loads((RESULTS_DIR / "quality.json").read_text())
-        kept = previous["results"]
-        for key in ("main_profile_runs", "context_ablation_runs"):
-            kept[key] = [{"recorded_on": previous["date"][:10], **run}
-                         for run in kept.get(key, [])]
-        results = {**kept, **{key: runs for key, runs in results.items() if runs}}
+        results = previous["results"]
+        kept = [{"recorded_on": previous["date"][:10], **run}
+                for key in ("main_profile_runs", "ablation_runs", "context_ablation_runs")
+                for run in results.pop(key, [])]
+
+        def key(run):
+            return run["seed"], switches(run), run.get("batch_size", 32)
+
+        replaced = {key(run) for run in runs}
+        runs = [run for run in kept if key(run) not in replaced] + runs
+    results.update(by_configuration(runs))
     if note:
         results["note"] = f"{results['note']} {note}" if merge and results.get("note") else note
     print(f"results: {write_results('quality', results)}")
@@ -146,18 +173,19 @@ def main() -> None:
     quick_start = time.perf_counter()
     run_profile("quick", args.work_dir / "quick", args.data_dir, checkpoint=tiny.directory)
     results = {"quick_profile_end_to_end_seconds": round(time.perf_counter() - quick_start, 1),
-               "main_profile_runs": [], "context_ablation_runs": [],
+               "main_profile_runs": [], "ablation_runs": [],
                **({"note": args.note} if args.note else {})}
     for seed in args.seeds:
         run = run_profile("main", args.work_dir / f"main-seed{seed}", args.data_dir,
                           training={"seed": seed})
         results["main_profile_runs"].append(run)
         _report(f"seed {seed}", run)
-    for seed in args.seeds:
-        run = run_profile("main", args.work_dir / f"main-seed{seed}-context-ablation",
-                          args.data_dir, training={"seed": seed, **context_ablation()})
-        results["context_ablation_runs"].append(run)
-        _report(f"seed {seed}, document context {run['document_context'] or 'off'}", run)
+    for switch, ablation in ablations().items():
+        for seed in args.seeds:
+            run = run_profile("main", args.work_dir / f"main-seed{seed}-{switch}-ablation",
+                              args.data_dir, training={"seed": seed, **ablation})
+            results["ablation_runs"].append(run)
+            _report(f"seed {seed}, {ablation}", run)
     if args.beam_workers > 1:
         # The first seed again with Beam's stages on worker processes: the main
         # profile's wall time with and without --beam-workers.

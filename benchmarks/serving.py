@@ -6,8 +6,9 @@ directory), sentences drawn from valid.txt (mixed lengths):
   in-graph   the SavedModel's serving_default signature (tokenization,
              windows, tags, entity spans all inside the graph);
   plain way  HF BertTokenizerFast in Python + the same classifier weights
-             (the SavedModel's classifier) + first-piece tags and seqeval
-             spans in Python: what one writes without the pipeline;
+             (the SavedModel's classifier, fed each piece's word casing) +
+             first-piece tags and seqeval spans in Python: what one writes
+             without the pipeline;
   REST       `ner-pipeline serve` in a subprocess, over HTTP on loopback,
              plus a load test: concurrent clients for a fixed time.
 
@@ -37,6 +38,7 @@ from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
 from contracts import features
 from contracts.checkpoint import resolve_checkpoint
+from modules.transform.tokenization import word_casings
 from pipeline.config import DEFAULT_CHECKPOINT
 
 
@@ -66,8 +68,12 @@ def plain_way(model_dir: str, checkpoint):
         words = [sentence.split() for sentence in sentences]
         encoded = tokenizer(words, is_split_into_words=True, padding=True, truncation=True,
                             return_tensors="np")
+        casing = [word_casings(tf.constant(row, tf.string)).numpy() for row in words]
+        piece_casing = [[0 if word is None else casing[row][word]
+                         for word in encoded.word_ids(row)] for row in range(len(words))]
         logits = classifier({"input_ids": tf.constant(encoded["input_ids"], tf.int64),
-                             "attention_mask": tf.constant(encoded["attention_mask"], tf.int64)},
+                             "attention_mask": tf.constant(encoded["attention_mask"], tf.int64),
+                             "casing": tf.constant(piece_casing, tf.int64)},
                             training=False).numpy()
         results = []
         for row in range(len(words)):

@@ -40,6 +40,14 @@ def _context(run: dict) -> str:
     return f"{pieces} pieces" if pieces else "off"
 
 
+def _casing(run: dict) -> str:
+    return "on" if run.get("casing_embedding") else "off"
+
+
+def _settings(run: dict) -> str:
+    return f"document context {_context(run)}, casing embedding {_casing(run)}"
+
+
 def _mean_f1(runs: list) -> str:
     test = [run["splits"]["test"]["entity_f1"] for run in runs]
     evaluation = [run["splits"]["eval"]["entity_f1"] for run in runs]
@@ -52,27 +60,30 @@ def quality_section() -> str:
     runs = quality.get("main_profile_runs", [])
     if not runs:
         return "No quality results yet: run `python -m benchmarks.quality`."
-    ablation = quality.get("context_ablation_runs", [])
+    ablation = quality.get("ablation_runs", [])
     written = _written("quality")[:10]
     rows = []
     for run in runs + ablation:
         for split in ("eval", "test"):
             values = run["splits"][split]
-            rows.append([run.get("recorded_on", written), str(run["seed"]), _context(run),
-                         str(run.get("batch_size", 32)),
+            rows.append([run.get("recorded_on", written), str(run["seed"]), _casing(run),
+                         _context(run), str(run.get("batch_size", 32)),
                          run.get("mixed_precision", "float32"), split,
                          f"{values['entity_precision']:.4f}", f"{values['entity_recall']:.4f}",
                          f"**{values['entity_f1']:.4f}**", f"{values['accuracy']:.4f}",
                          f"{values['loss']:.4f}",
                          ", ".join(f"{kind} {values['per_type_f1'][kind]:.4f}"
                                    for kind in ENTITY_TYPES)])
-    table = _table(["run of", "seed", "document context", "batch", "precision", "split", "entity P",
-                    "entity R", "entity F1", "word accuracy", "loss", "entity F1 per type"], rows)
-    summary = f"Default configuration (document context {_context(runs[0])}): {_mean_f1(runs)}."
-    if ablation:
-        summary += (f" The ablation, document context {_context(ablation[0])}: "
-                    f"{_mean_f1(ablation)}.")
-    times = ", ".join(f"seed {run['seed']} (context {_context(run)}): Trainer "
+    table = _table(["run of", "seed", "casing embedding", "document context", "batch",
+                    "precision", "split", "entity P", "entity R", "entity F1", "word accuracy",
+                    "loss", "entity F1 per type"], rows)
+    summary = f"Default configuration ({_settings(runs[0])}): {_mean_f1(runs)}."
+    groups: Dict[str, list] = {}
+    for run in ablation:
+        groups.setdefault(_settings(run), []).append(run)
+    summary += "".join(f" Ablation, {settings}: {_mean_f1(group)}."
+                       for settings, group in groups.items())
+    times = ", ".join(f"seed {run['seed']} ({_settings(run)}): Trainer "
                       f"{run['trainer_seconds'] / 60:.1f} min, whole run "
                       f"{run['run_seconds'] / 60:.1f} min" for run in runs + ablation)
     memory = (f"; peak resident memory of the benchmark process "

@@ -21,7 +21,7 @@ from contracts.checkpoint import resolve_checkpoint
 from modules.trainer import export
 from modules.transform.graph_ops import SERVING_SAFE_OPS, non_core_ops
 from modules.transform.preprocessing import preprocessing_fn
-from modules.transform.tokenization import read_special_ids
+from modules.transform.tokenization import CASINGS, read_special_ids
 
 # First piece of a word (MiniLM is uncased and strips accents) -> its tag;
 # Merkel and Macron are mer ##kel and macro ##n.
@@ -62,6 +62,21 @@ class ContextClassifier(RuleClassifier):
         person = tf.where(sport[:, None], features.LABEL_TO_ID["B-PER"],
                           features.LABEL_TO_ID["B-LOC"])
         return tf.where(jordan, tf.cast(person, tf.int64), super().labels(input_ids))
+
+
+class CasingClassifier(tf.Module):
+    """Tags by the casing ids the graph hands over: B-ORG on words in capitals,
+    B-PER on title-case words, O elsewhere (the words' pieces do not matter)."""
+
+    window = 16
+
+    def __call__(self, inputs, training=False):
+        del training
+        casing = inputs["casing"]
+        labels = tf.where(casing == CASINGS.index("upper"), features.LABEL_TO_ID["B-ORG"],
+                          tf.where(casing == CASINGS.index("title"),
+                                   features.LABEL_TO_ID["B-PER"], features.LABEL_TO_ID["O"]))
+        return 10.0 * tf.one_hot(labels, len(features.LABELS))
 
 
 @pytest.fixture(scope="module")
@@ -281,3 +296,21 @@ def test_serve_examples_joins_consecutive_examples_of_a_document(served_in_conte
     first_tags = [row[0].decode() for row in outputs["tags"].numpy()]
     assert first_tags == ["B-PER" if context_length else "B-LOC", "O", "B-LOC", "B-LOC", "O"]
     assert outputs["word_count"].numpy().tolist() == [2, 1, 2, 1, 1]
+
+
+@pytest.mark.parametrize("context_length", [0, 16], ids=["no-context", "context"])
+def test_every_signature_hands_the_words_casing_to_the_classifier(
+        context_length, transform_output, minilm_dir, tmp_path):
+    vocab_file = str(minilm_dir / "vocab.txt")
+    served = export_and_load(CasingClassifier(), transform_output,
+                             vocab_file, tmp_path / "1", context_length)
+    # "US" and "us" are the same pieces to the uncased vocabulary.
+    text = "the US told us Kournikova , ÉTATS-UNIS and iPhone won ."
+    expected = ["O", "B-ORG", "O", "O", "B-PER", "O", "B-ORG", "O", "O", "O", "O"]
+    (tagged,) = tag_text(served, [text])
+    assert tagged["tags"] == expected
+    (document,) = tag_documents(served, [text + "\n" + text])
+    assert document["tags"] == expected * 2
+    examples = served[1].signatures[export.SERVE_EXAMPLES](
+        examples=tf.constant([serialized(text.split(), "d")] * 2))
+    assert [[tag.decode() for tag in row] for row in examples["tags"].numpy()] == [expected] * 2

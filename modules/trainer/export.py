@@ -70,22 +70,25 @@ class NerModule(tf.Module):
         where it has context on both sides (windows.split_windows).
         """
         transformed = self.tft_layer({features.TOKENS: words.to_sparse()})
-        input_ids = tf.RaggedTensor.from_sparse(transformed[preprocessing.INPUT_IDS])
-        first_pieces = tf.RaggedTensor.from_sparse(transformed[preprocessing.FIRST_PIECES])
+        input_ids, casing, first_pieces = (
+            tf.RaggedTensor.from_sparse(transformed[key]) for key in (
+                preprocessing.INPUT_IDS, preprocessing.CASING, preprocessing.FIRST_PIECES))
         max_length, preferred_cuts, overlap = self.max_length, None, False
         if self.context_length and document_rows is not None:
-            input_ids, first_pieces, _, preferred_cuts = join_sentences(
-                input_ids, first_pieces, document_rows)
+            joined = join_sentences(input_ids, first_pieces, document_rows, casing=casing)
+            input_ids, first_pieces, casing = joined.input_ids, joined.first_pieces, joined.casing
+            preferred_cuts = joined.sentence_starts
             max_length, overlap = self.context_length, self.context_overlap
         windows = split_windows(input_ids, first_pieces, max_length,
-                                preferred_cuts=preferred_cuts, overlap=overlap)
-        ids = windows.input_ids.to_tensor(self.pad_id)
-        mask = tf.ones_like(windows.input_ids).to_tensor(0)
+                                preferred_cuts=preferred_cuts, overlap=overlap, casing=casing)
+        inputs = {"input_ids": windows.input_ids.to_tensor(self.pad_id),
+                  "attention_mask": tf.ones_like(windows.input_ids).to_tensor(0),
+                  "casing": windows.casing.to_tensor(0)}
         # A batch of empty sentences has no window; BERT cannot run on zero rows.
         logits = tf.cond(
-            tf.shape(ids)[0] > 0,
-            lambda: self.classifier({"input_ids": ids, "attention_mask": mask}, training=False),
-            lambda: tf.zeros([0, tf.shape(ids)[1], len(features.LABELS)]))
+            tf.shape(inputs["input_ids"])[0] > 0,
+            lambda: self.classifier(inputs, training=False),
+            lambda: tf.zeros([0, tf.shape(inputs["input_ids"])[1], len(features.LABELS)]))
         per_piece = tf.RaggedTensor.from_tensor(logits, lengths=windows.input_ids.row_lengths())
         per_word = tf.gather(per_piece.flat_values, windows.word_piece_index.flat_values)
         # Joined or not, the words keep their order: regroup them by sentence.

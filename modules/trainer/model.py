@@ -16,6 +16,7 @@ from transformers import BertConfig, TFBertForTokenClassification
 from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
 
 from contracts import features
+from modules.transform.tokenization import CASINGS
 
 
 def load_token_classifier(checkpoint_dir: str) -> TFBertForTokenClassification:
@@ -46,14 +47,34 @@ def load_token_classifier(checkpoint_dir: str) -> TFBertForTokenClassification:
 
 
 class TokenClassifier(tf_keras.Model):
-    """Maps {input_ids, attention_mask} to per-piece logits (float32)."""
+    """Maps {input_ids, attention_mask, casing} to per-piece logits (float32).
 
-    def __init__(self, bert: TFBertForTokenClassification, **kwargs):
+    With ``casing``, a learned embedding of each piece's casing id
+    (modules.transform.tokenization.CASINGS) is added to its word-piece
+    embedding, so that an uncased checkpoint sees the capitals it lower-cases
+    away. It starts at zero: the first step computes what the checkpoint does.
+    Without it, ``casing`` inputs are ignored.
+    """
+
+    def __init__(self, bert: TFBertForTokenClassification, casing: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.bert = bert
+        self.casing_embedding = None
+        if casing:
+            self.casing_embedding = tf_keras.layers.Embedding(
+                len(CASINGS), bert.config.hidden_size, embeddings_initializer="zeros",
+                name="casing_embedding")
+            self.casing_embedding.build((None,))
 
     def call(self, inputs, training=False):
-        logits = self.bert(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
+        if self.casing_embedding is None:
+            pieces = {"input_ids": inputs["input_ids"]}
+        else:
+            word_pieces = tf.gather(self.bert.get_input_embeddings().weight, inputs["input_ids"])
+            # Keras wants the first argument passed, if only as None.
+            pieces = {"input_ids": None,
+                      "inputs_embeds": word_pieces + self.casing_embedding(inputs["casing"])}
+        logits = self.bert(**pieces, attention_mask=inputs["attention_mask"],
                            training=training).logits
         return tf.cast(logits, tf.float32)
 
@@ -71,7 +92,10 @@ def inference_copy(trained: TokenClassifier) -> TokenClassifier:
     try:
         bert = TFBertForTokenClassification(trained.bert.config)
         bert(bert.dummy_inputs)
+        copy = TokenClassifier(bert, casing=trained.casing_embedding is not None)
     finally:
         tf_keras.mixed_precision.set_global_policy(policy)
     bert.set_weights(trained.bert.get_weights())
-    return TokenClassifier(bert)
+    if copy.casing_embedding is not None:
+        copy.casing_embedding.set_weights(trained.casing_embedding.get_weights())
+    return copy

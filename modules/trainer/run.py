@@ -105,7 +105,8 @@ def run_fn(fn_args) -> None:
                   else "sentences alone")
 
     with strategy.scope():
-        classifier = TokenClassifier(load_token_classifier(checkpoint.directory))
+        classifier = TokenClassifier(load_token_classifier(checkpoint.directory),
+                                     casing=hp.casing_embedding)
         classifier.compile(optimizer=make_optimizer(hp, total_steps), loss=masked_loss,
                            metrics=[MaskedAccuracy()], jit_compile=hp.jit_compile)
     validation = EpochValidation(eval_batches, hp.early_stopping_patience)
