@@ -1,0 +1,33 @@
+"""The quality benchmark tells the default configuration's runs from the ablations."""
+
+from benchmarks import quality
+from contracts.training import TrainingConfig
+
+
+def run(seed, **settings):
+    return {"seed": seed, **settings}
+
+
+def test_each_ablation_flips_exactly_one_switch_of_the_default():
+    default = quality.switches(vars(TrainingConfig()))
+    flipped = [quality.switches({**vars(TrainingConfig()), **overrides})
+               for overrides in quality.ablations().values()]
+    assert all(sum(a != b for a, b in zip(default, switches)) == 1 for switches in flipped)
+    assert len(set(flipped)) == len(flipped) == 2
+
+
+def test_runs_are_grouped_by_their_switches():
+    default = {"document_context": TrainingConfig().document_context,
+               "casing_embedding": TrainingConfig().casing_embedding}
+    main = run(42, **default)
+    without_casing = run(42, **{**default, "casing_embedding": not default["casing_embedding"]})
+    context = 0 if default["document_context"] else 256
+    with_context = run(7, **{**default, "document_context": context})
+    grouped = quality.by_configuration([main, without_casing, with_context])
+    assert grouped == {"main_profile_runs": [main],
+                       "ablation_runs": [without_casing, with_context]}
+
+
+def test_runs_recorded_before_an_option_existed_had_it_off():
+    assert quality.switches({"seed": 1}) == (False, False)
+    assert quality.switches({"document_context": 256, "casing_embedding": True}) == (True, True)
