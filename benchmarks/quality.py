@@ -126,7 +126,7 @@ def record_finished_runs(roots, note: Optional[str], merge: bool) -> None:
         previous = json.loads((RESULTS_DIR / "quality.json").read_text())
         results = previous["results"]
         kept = [{"recorded_on": previous["date"][:10], **run}
-                for key in ("main_profile_runs", "ablation_runs", "context_ablation_runs")
+                for key in ("main_profile_runs", "ablation_runs")
                 for run in results.pop(key, [])]
 
         def key(run):

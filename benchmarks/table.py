@@ -97,11 +97,13 @@ def _beam_workers_run(quality: dict) -> str:
     run = quality.get("beam_workers_run")
     if not run:
         return ""
-    same = next((r for r in quality["main_profile_runs"] if r["seed"] == run["seed"]), None)
+    same = next((r for r in quality["main_profile_runs"] + quality.get("ablation_runs", [])
+                 if r["seed"] == run["seed"] and _settings(r) == _settings(run)), None)
     test_f1 = run["splits"]["test"]["entity_f1"]
     compared = ("" if same is None else f" (in process: {same['run_seconds'] / 60:.1f} min, "
                 f"test F1 {same['splits']['test']['entity_f1']:.4f})")
-    return (f" Seed {run['seed']} again with `--beam-workers {run['beam_workers']}`: whole run "
+    return (f" Seed {run['seed']} again with `--beam-workers {run['beam_workers']}` "
+            f"({_settings(run)}): whole run "
             f"{run['run_seconds'] / 60:.1f} min, test entity F1 {test_f1:.4f}{compared}.")
 
 
