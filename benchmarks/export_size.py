@@ -64,8 +64,8 @@ def _unscoped(name: str) -> str:
     return name.split("/", 1)[1]
 
 
-def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, trainer_config: dict,
-                      target: pathlib.Path) -> None:
+def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, checkpoint_dir: str,
+                      casing: bool, target: pathlib.Path) -> None:
     """The lean model's weights in a classifier that carries AdamW's slots, exported."""
     import tensorflow as tf
     import tensorflow_transform as tft
@@ -77,20 +77,21 @@ def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, trainer_conf
     from modules.trainer.run import make_optimizer
     from modules.transform.tokenization import read_special_ids
 
-    checkpoint_dir = trainer_config["checkpoint"]["directory"]
     lean = tf.saved_model.load(str(lean_dir))
-    classifier = TokenClassifier(load_token_classifier(checkpoint_dir), casing=trainer_config[
-        "training"].get("casing_embedding", False))
+    classifier = TokenClassifier(load_token_classifier(checkpoint_dir), casing=casing)
     classifier.compile(optimizer=make_optimizer(TrainingConfig(), 10), loss=masked_loss)
     ids = tf.constant([[101, 102]], tf.int64)
     classifier.train_on_batch({"input_ids": ids, "attention_mask": tf.ones_like(ids),
                                "casing": tf.zeros_like(ids)},
                               tf.constant([[-100, -100]], tf.int64))
-    trained = {_unscoped(variable.name): variable for variable in lean.classifier.variables}
-    for variable in classifier.variables:
+    trained = {_unscoped(variable.name): variable for variable in lean.classifier.bert.variables}
+    for variable in classifier.bert.variables:
         variable.assign(trained.pop(_unscoped(variable.name)))
     if trained:
         raise ValueError(f"weights of the lean model left unassigned: {sorted(trained)[:5]}")
+    if casing:
+        classifier.casing_embedding.set_weights(
+            [variable.numpy() for variable in lean.classifier.casing_embedding.variables])
     checkpoint = resolve_checkpoint(checkpoint_dir)
     module = export.NerModule(classifier,
                               tft.TFTransformOutput(transform_graph).transform_features_layer(),
@@ -104,20 +105,19 @@ def main() -> None:
     parser.add_argument("--serving-dir", type=pathlib.Path, required=True)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    from serving.batch_predict import resolve_model_dir
+    from benchmarks.quality import latest_run, trainer_config
+    from modules.trainer.run import CHECKPOINT
     from pipeline import run_summary
-    from pipeline.config import PipelineConfig
-    config = PipelineConfig(data_dir="", pipeline_root=args.pipeline_root)
-    store = run_summary.open_store(config.resolved_metadata_path)
-    executions = run_summary.latest_run_executions(store, config.pipeline_name)
+    from serving.batch_predict import resolve_model_dir
+    config, store, executions = latest_run(args.pipeline_root)
     transform_graph = run_summary.output_artifacts(store, executions["Transform"])[
         "transform_graph"].uri
-    trainer_config = json.loads(executions["Trainer"].custom_properties["custom_config"]
-                                .string_value)
+    checkpoint_dir = trainer_config(executions)[CHECKPOINT]["directory"]
     lean_dir = pathlib.Path(resolve_model_dir(str(args.serving_dir)))
     with tempfile.TemporaryDirectory() as work:
         with_slots = pathlib.Path(work) / "with_slots"
-        export_with_slots(lean_dir, transform_graph, trainer_config, with_slots)
+        export_with_slots(lean_dir, transform_graph, checkpoint_dir,
+                          config.training.casing_embedding, with_slots)
         results = {"lean": describe(lean_dir, args.repeats),
                    "with_slots": describe(with_slots, args.repeats)}
     print(write_results("export_size", results).read_text())

@@ -1,10 +1,9 @@
 """Model quality on CoNLL-2003: the main profile with several seeds, the same
 seeds on the other side of each switch (document context, casing embedding:
-the ablations), plus
-the quick profile's end-to-end time (the fixed cost of a TFX run) and the
-first seed's run again with --beam-workers (its wall time; the workers write
-the examples in another order, so training shuffles them differently and F1
-moves a little).
+the ablations), plus the quick profile's end-to-end time (the fixed cost of a
+TFX run) and the first seed's run again with --beam-workers (its wall time;
+the workers write the examples in another order, so training shuffles them
+differently and F1 moves a little).
 
 Each run is the real pipeline (LocalDagRunner) into its own pipeline root;
 the numbers are read back from ML Metadata: eval and test entity F1 (micro and
