@@ -69,9 +69,9 @@ def main() -> None:
                                   **{"context_length": context_length, **options})
         with tempfile.TemporaryDirectory() as directory:
             export.export(module, directory)
-            scores = {}
+            exported, scores = tf.saved_model.load(directory), {}
             for split in (features.EVAL_SPLIT, features.TEST_SPLIT):
-                predictions = predict_split(directory, f"{examples.uri}/Split-{split}")
+                predictions = predict_split(exported, f"{examples.uri}/Split-{split}")
                 scores[split] = entity_scores(predictions.gold, predictions.predicted)["micro"]
         results["variants"][name] = scores
         print(f"{name}: eval F1 {scores['eval']['f1']:.4f}, test F1 {scores['test']['f1']:.4f}",

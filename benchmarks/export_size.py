@@ -61,7 +61,7 @@ def describe(model_dir: pathlib.Path, repeats: int) -> dict:
 
 def _unscoped(name: str) -> str:
     """A variable's name without its model's numbered top-level scope."""
-    return name.split("/", 1)[1]
+    return name.split("/", 1)[-1]
 
 
 def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, checkpoint_dir: str,
@@ -84,18 +84,19 @@ def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, checkpoint_d
     classifier.train_on_batch({"input_ids": ids, "attention_mask": tf.ones_like(ids),
                                "casing": tf.zeros_like(ids)},
                               tf.constant([[-100, -100]], tf.int64))
-    trained = {_unscoped(variable.name): variable for variable in lean.classifier.bert.variables}
-    for variable in classifier.bert.variables:
-        variable.assign(trained.pop(_unscoped(variable.name)))
-    if trained:
-        raise ValueError(f"weights of the lean model left unassigned: {sorted(trained)[:5]}")
-    if casing:
-        classifier.casing_embedding.set_weights(
-            [variable.numpy() for variable in lean.classifier.casing_embedding.variables])
+    saved = lean.classifier.weights
+    if len(saved) != len(classifier.variables):
+        raise ValueError(f"the lean model holds {len(saved)} weights, the classifier "
+                         f"{len(classifier.variables)}")
+    for variable, value in zip(classifier.variables, saved):
+        if _unscoped(variable.name) != _unscoped(value.name):
+            raise ValueError(f"weight order differs: {variable.name} against {value.name}")
+        variable.assign(value)
     checkpoint = resolve_checkpoint(checkpoint_dir)
-    module = export.NerModule(classifier,
+    module = export.NerModule(export.ServedClassifier(classifier),
                               tft.TFTransformOutput(transform_graph).transform_features_layer(),
                               checkpoint.max_positions, read_special_ids(checkpoint.vocab_file).pad)
+    module.keras_model = classifier  # tracked: saved with its optimizer, as exports once were
     export.export(module, str(target))
 
 

@@ -73,8 +73,7 @@ def plain_way(model_dir: str, checkpoint):
                          for word in encoded.word_ids(row)] for row in range(len(words))]
         logits = classifier({"input_ids": tf.constant(encoded["input_ids"], tf.int64),
                              "attention_mask": tf.constant(encoded["attention_mask"], tf.int64),
-                             "casing": tf.constant(piece_casing, tf.int64)},
-                            training=False).numpy()
+                             "casing": tf.constant(piece_casing, tf.int64)}).numpy()
         results = []
         for row in range(len(words)):
             tags, previous = [], None

@@ -40,8 +40,8 @@ def _write(path: str, content: str) -> None:
         handle.write(content)
 
 
-def evaluate_split(model_dir: str, examples: Examples, split: str):
-    predictions = predict_split(model_dir, artifact_utils.get_split_uri([examples], split))
+def evaluate_split(model, examples: Examples, split: str):
+    predictions = predict_split(model, artifact_utils.get_split_uri([examples], split))
     return predictions, {
         **metrics.token_metrics(predictions.gold, predictions.predicted,
                                 predictions.gold_probabilities),
@@ -51,7 +51,7 @@ def evaluate_split(model_dir: str, examples: Examples, split: str):
 
 
 def _baseline_test_f1(baseline: Model, examples: Examples) -> float:
-    predictions = predict_split(path_utils.serving_model_path(baseline.uri),
+    predictions = predict_split(tf.saved_model.load(path_utils.serving_model_path(baseline.uri)),
                                 artifact_utils.get_split_uri([examples], features.TEST_SPLIT))
     return metrics.entity_scores(predictions.gold, predictions.predicted)["micro"]["f1"]
 
@@ -72,10 +72,10 @@ def NerEvaluator(
 
     ``code_fingerprint`` is only read by TFX's cache (pipeline/fingerprint.py).
     """
-    model_dir = path_utils.serving_model_path(model.uri)
+    loaded = tf.saved_model.load(path_utils.serving_model_path(model.uri))
     results, error_tables = {"splits": {}}, {}
     for split in EVALUATED_SPLITS:
-        predictions, split_metrics = evaluate_split(model_dir, examples, split)
+        predictions, split_metrics = evaluate_split(loaded, examples, split)
         results["splits"][split] = split_metrics
         _write(os.path.join(evaluation.uri, f"predictions-{split}.conll"),
                report.conll_predictions(predictions.tokens, predictions.gold, predictions.predicted))

@@ -48,8 +48,9 @@ def document_batches(split_dir: str, batch_size: int) -> Iterator[tf.Tensor]:
         yield tf.constant(pending)
 
 
-def predict_split(saved_model_dir: str, split_dir: str, batch_size: int = 64) -> SplitPredictions:
-    model = tf.saved_model.load(saved_model_dir)
+def predict_split(model, split_dir: str, batch_size: int = 64) -> SplitPredictions:
+    """``model``: an exported model as tf.saved_model.load returns it (loaded once
+    for all splits: loading takes seconds)."""
     signature = model.signatures[SERVE_EXAMPLES]
     result = SplitPredictions([], [], [], [])
     for batch in document_batches(split_dir, batch_size):

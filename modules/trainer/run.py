@@ -129,7 +129,7 @@ def run_fn(fn_args) -> None:
                     validation.best_epoch)
 
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    module = export.NerModule(inference_copy(classifier),
+    module = export.NerModule(export.ServedClassifier(inference_copy(classifier)),
                               transform_output.transform_features_layer(), max_length, pad_id,
                               context_length)
     export.export(module, outputs.dir(fn_args.serving_model_dir))
