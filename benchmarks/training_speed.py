@@ -9,9 +9,11 @@ min/median/max (one short pass on this shared machine moved by 40%):
   seed style   every sentence padded to the longest of the whole data set,
                batch 8 (what the notebook did);
   ours         the default training configuration: word-boundary windows,
-               length buckets padded to the bucket bound, batch 32, float32
-               (modules/trainer/dataset.py);
-  ours + XLA, ours + bf16   the same with jit_compile / mixed_bfloat16.
+               narrow length buckets, each batch padded to its longest window,
+               batch 32, float32 (modules/trainer/dataset.py);
+  ours + XLA   the same with jit_compile, which pads to coarse bucket bounds
+               (XLA compiles once per shape);
+  ours + bf16  the same with mixed_bfloat16.
 
 Speed is real (non-padding) tokens per second. The machine's matmul peak
 (fp32 and bf16) is measured with TensorFlow, and the trainer's achieved model
@@ -65,9 +67,10 @@ def seed_style_batches(input_ids, labels, longest: int, pad_id: int) -> tf.data.
         ({"input_ids": ids, "attention_mask": mask}, gold)).batch(8)
 
 
-def our_batches(input_ids, casing, labels, pad_id: int, max_length: int) -> tf.data.Dataset:
+def our_batches(input_ids, casing, labels, pad_id: int, max_length: int,
+                static_shapes: bool) -> tf.data.Dataset:
     windows = tf.data.Dataset.from_tensor_slices((input_ids, casing, labels))
-    return dataset.batched(windows, 32, max_length, pad_id)
+    return dataset.batched(windows, 32, max_length, pad_id, static_shapes=static_shapes)
 
 
 def train_passes(checkpoint, batches: tf.data.Dataset, casing: bool, jit_compile: bool,
@@ -144,7 +147,8 @@ def measure_variant(name: str, args) -> dict:
                                                            args.sentences)
     style, jit, precision = VARIANTS[name]
     batches = (seed_style_batches(input_ids, labels, longest, pad_id) if style == "seed" else
-               our_batches(input_ids, casing, labels, pad_id, checkpoint.max_positions)).cache()
+               our_batches(input_ids, casing, labels, pad_id, checkpoint.max_positions,
+                           static_shapes=jit)).cache()
     real, padded, squared = computed_tokens(batches)
     # The seed's model had no casing embedding; ours trains what the default does.
     uses_casing = style == "ours" and TrainingConfig().casing_embedding

@@ -139,7 +139,8 @@ class TrainingConfig:
     early_stopping_patience: int = option(
         2, "Stop when eval entity F1 has not improved for this many epochs; the best epoch is kept.",
         at_least(0, integer=True))
-    jit_compile: bool = option(False, "Compile the training step with XLA.")
+    jit_compile: bool = option(False, "Compile the training step with XLA (batches are then "
+                                      "padded to a few fixed lengths: XLA compiles per shape).")
     # 'auto' is not the default yet: bf16 has been measured on one seed only
     # (README, Results); the exported model computes in float32 either way.
     mixed_precision: str = option(

@@ -100,3 +100,15 @@ def test_batches_pad_casing_with_zero(tmp_path):
     assert casing.shape == inputs["input_ids"].shape
     assert (casing[mask == 0] == 0).all()
     assert sorted((casing > 0).sum(axis=1).tolist()) == [1, 3]
+
+
+@pytest.mark.parametrize("static_shapes, widths", [(False, [6, 22]), (True, [15, 23])])
+def test_batches_pad_to_their_longest_window_or_for_xla_to_the_bucket_bound(
+        tmp_path, static_shapes, widths):
+    # Windows of 4 and 6 pieces, and of 20 and 22 (one narrow bucket, one coarse).
+    write_shuffled(tmp_path / "part.gz", {"a": [[1, 2], [3, 4, 5, 6], list(range(18)),
+                                                list(range(20))]})
+    batches = dataset.batched(dataset.windows_dataset(str(tmp_path / "*.gz"), 512), 2, 512, 0,
+                              static_shapes=static_shapes)
+    shapes = sorted(inputs["input_ids"].shape[1] for inputs, _ in batches)
+    assert shapes == widths

@@ -1,10 +1,12 @@
 """Training and evaluation batches from Transform's output.
 
 Sentences are cut into windows of at most ``max_length`` pieces (word
-boundaries, see modules.transform.windows), grouped into buckets of
-similar length and padded only to the bucket's boundary, so a batch of short
-sentences costs what short sentences cost (the seed padded everything to the
-longest sentence of the data set).
+boundaries, see modules.transform.windows), grouped into narrow buckets of
+similar length and padded only to the longest window of their batch, so a
+batch of short sentences costs what short sentences cost (the seed padded
+everything to the longest sentence of the data set). XLA compiles the step
+once per shape, so with it (``static_shapes``) the buckets are coarse and each
+batch is padded to its bucket's bound: a few shapes, more padding.
 
 With document context (``context_length`` > 0) the sentences are first put
 back in document order (Transform passes document_id and sentence_index
@@ -33,10 +35,16 @@ _ORDER_SPEC = {features.DOCUMENT_ID: tf.io.VarLenFeature(tf.string),
 _DOCUMENTS_PER_CALL = 32
 
 
-def bucket_boundaries(max_length: int) -> List[int]:
+# Bucket bounds: narrow where CoNLL's windows are (a sentence is about 22 pieces),
+# and few for XLA, which compiles once per padded length.
+_NARROW_BOUNDS = (*range(8, 64, 4), *range(64, 128, 8), *range(128, 256, 16), 256, 320, 384, 448)
+_STATIC_BOUNDS = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384)
+
+
+def bucket_boundaries(max_length: int, static_shapes: bool = False) -> List[int]:
     """Upper bounds (exclusive) of the length buckets, ending past max_length."""
-    bounds = [b for b in (16, 24, 32, 48, 64, 96, 128, 192, 256, 384) if b < max_length]
-    return bounds + [max_length + 1]
+    bounds = _STATIC_BOUNDS if static_shapes else _NARROW_BOUNDS
+    return [b for b in bounds if b < max_length] + [max_length + 1]
 
 
 def _windows(serialized: tf.Tensor, max_length: int,
@@ -116,11 +124,12 @@ def windows_dataset(file_pattern, max_length: int, shard: Optional[Tuple[int, in
 
 
 def batched(windows: tf.data.Dataset, batch_size: int, max_length: int, pad_id: int,
-            shuffle_seed=None) -> tf.data.Dataset:
-    """(features, labels) batches; features hold input_ids, attention_mask and casing."""
+            shuffle_seed=None, static_shapes: bool = False) -> tf.data.Dataset:
+    """(features, labels) batches; features hold input_ids, attention_mask and casing.
+    ``static_shapes``: pad to coarse bucket bounds, for XLA (see the module docstring)."""
     if shuffle_seed is not None:
         windows = windows.shuffle(20_000, seed=shuffle_seed, reshuffle_each_iteration=True)
-    boundaries = bucket_boundaries(max_length)
+    boundaries = bucket_boundaries(max_length, static_shapes)
     with_mask = windows.map(lambda ids, casing, labels: (ids, tf.ones_like(ids), casing, labels))
     return (with_mask
             .bucket_by_sequence_length(
@@ -128,7 +137,7 @@ def batched(windows: tf.data.Dataset, batch_size: int, max_length: int, pad_id: 
                 [batch_size] * (len(boundaries) + 1),
                 padding_values=(tf.constant(pad_id, tf.int64), tf.constant(0, tf.int64),
                                 tf.constant(0, tf.int64), tf.constant(IGNORED_LABEL, tf.int64)),
-                pad_to_bucket_boundary=True)
+                pad_to_bucket_boundary=static_shapes)
             .map(lambda ids, mask, casing, labels: (
                 {"input_ids": ids, "attention_mask": mask, "casing": casing}, labels))
             .prefetch(tf.data.AUTOTUNE))

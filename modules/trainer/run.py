@@ -87,17 +87,16 @@ def run_fn(fn_args) -> None:
     max_length, context_length = hp.window_lengths(checkpoint.max_positions)
     pad_id = read_special_ids(checkpoint.vocab_file).pad
 
-    def windows(files, shard=None):
-        return dataset.windows_dataset(files, max_length, shard, context_length)
+    def batches(files, batch_size=hp.batch_size, shard=None, shuffle_seed=hp.seed):
+        return dataset.batched(dataset.windows_dataset(files, max_length, shard, context_length),
+                               batch_size, max_length, pad_id, shuffle_seed,
+                               static_shapes=hp.jit_compile)
 
-    train_batches = dataset.batched(windows(fn_args.train_files), hp.batch_size, max_length,
-                                    pad_id, shuffle_seed=hp.seed)
-    eval_batches = dataset.batched(windows(fn_args.eval_files), hp.batch_size, max_length, pad_id)
-    steps_per_epoch = count_batches(train_batches)
+    eval_batches = batches(fn_args.eval_files, shuffle_seed=None)
+    steps_per_epoch = count_batches(batches(fn_args.train_files))
     train_input = distribution.distributed_input(
-        strategy, hp.batch_size, lambda batch_size, shard: dataset.batched(
-            windows(fn_args.train_files, shard), batch_size,
-            max_length, pad_id, shuffle_seed=hp.seed).repeat())  # train() cannot repeat it
+        strategy, hp.batch_size, lambda batch_size, shard: batches(
+            fn_args.train_files, batch_size, shard).repeat())  # train() cannot repeat it
     total_steps, epochs = plan_steps(hp, steps_per_epoch)
     PROGRESS.info("Training %d steps: %d epoch(s) of up to %d batches, max length %d, %s",
                   total_steps, epochs, steps_per_epoch, max_length,
