@@ -11,6 +11,8 @@ from typing import Any, Dict, Iterable
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
 DEFAULT_DATA_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "conll2003"
+# Quality runs recorded before their epochs were recorded trained for 3.
+EARLIER_EPOCHS = 3
 _VERSIONED = ("tfx", "tensorflow", "tensorflow-text", "tensorflow-transform", "apache-beam",
               "transformers")
 

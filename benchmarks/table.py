@@ -14,7 +14,7 @@ import statistics
 import sys
 from typing import Callable, Dict, List
 
-from benchmarks.common import RESULTS_DIR
+from benchmarks.common import EARLIER_EPOCHS, RESULTS_DIR
 
 README = RESULTS_DIR.parents[1] / "README.md"
 ENTITY_TYPES = ("PER", "ORG", "LOC", "MISC")
@@ -44,8 +44,13 @@ def _casing(run: dict) -> str:
     return "on" if run.get("casing_embedding") else "off"
 
 
+def _epochs(run: dict) -> int:
+    return run.get("epochs", EARLIER_EPOCHS)
+
+
 def _settings(run: dict) -> str:
-    return f"document context {_context(run)}, casing embedding {_casing(run)}"
+    return (f"document context {_context(run)}, casing embedding {_casing(run)}, "
+            f"{_epochs(run)} epochs")
 
 
 def _mean_f1(runs: list) -> str:
@@ -67,14 +72,14 @@ def quality_section() -> str:
         for split in ("eval", "test"):
             values = run["splits"][split]
             rows.append([run.get("recorded_on", written), str(run["seed"]), _casing(run),
-                         _context(run), str(run.get("batch_size", 32)),
+                         _context(run), str(_epochs(run)), str(run.get("batch_size", 32)),
                          run.get("mixed_precision", "float32"), split,
                          f"{values['entity_precision']:.4f}", f"{values['entity_recall']:.4f}",
                          f"**{values['entity_f1']:.4f}**", f"{values['accuracy']:.4f}",
                          f"{values['loss']:.4f}",
                          ", ".join(f"{kind} {values['per_type_f1'][kind]:.4f}"
                                    for kind in ENTITY_TYPES)])
-    table = _table(["run of", "seed", "casing embedding", "document context", "batch",
+    table = _table(["run of", "seed", "casing embedding", "document context", "epochs", "batch",
                     "precision", "split", "entity P", "entity R", "entity F1", "word accuracy",
                     "loss", "entity F1 per type"], rows)
     summary = f"Default configuration ({_settings(runs[0])}): {_mean_f1(runs)}."
