@@ -96,8 +96,9 @@ def transform_output(minilm_dir, tmp_path_factory) -> tft.TFTransformOutput:
 
 
 def export_and_load(classifier, transform_output, vocab_file, directory, context_length=0):
-    module = export.NerModule(export.ServedClassifier(classifier), transform_output.transform_features_layer(),
-                              classifier.window, read_special_ids(vocab_file).pad, context_length)
+    module = export.NerModule(export.ServedClassifier(classifier),
+                              transform_output.transform_features_layer(), classifier.window,
+                              read_special_ids(vocab_file).pad, context_length)
     export.export(module, str(directory))
     return directory, tf.saved_model.load(str(directory))
 

@@ -50,8 +50,12 @@ def evaluate_split(model, examples: Examples, split: str):
     }
 
 
+def _load_served(model: Model):
+    return tf.saved_model.load(path_utils.serving_model_path(model.uri))
+
+
 def _baseline_test_f1(baseline: Model, examples: Examples) -> float:
-    predictions = predict_split(tf.saved_model.load(path_utils.serving_model_path(baseline.uri)),
+    predictions = predict_split(_load_served(baseline),
                                 artifact_utils.get_split_uri([examples], features.TEST_SPLIT))
     return metrics.entity_scores(predictions.gold, predictions.predicted)["micro"]["f1"]
 
@@ -72,7 +76,7 @@ def NerEvaluator(
 
     ``code_fingerprint`` is only read by TFX's cache (pipeline/fingerprint.py).
     """
-    loaded = tf.saved_model.load(path_utils.serving_model_path(model.uri))
+    loaded = _load_served(model)
     results, error_tables = {"splits": {}}, {}
     for split in EVALUATED_SPLITS:
         predictions, split_metrics = evaluate_split(loaded, examples, split)

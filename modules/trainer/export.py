@@ -45,7 +45,8 @@ SERVE_EXAMPLES = "serve_examples"
 
 _WINDOW_IDS = tf.TensorSpec([None, None], tf.int64)
 # What every classifier here maps to per-piece logits [windows, pieces, labels].
-CLASSIFIER_INPUTS = {"input_ids": _WINDOW_IDS, "attention_mask": _WINDOW_IDS, "casing": _WINDOW_IDS}
+_CLASSIFIER_INPUTS = {
+    "input_ids": _WINDOW_IDS, "attention_mask": _WINDOW_IDS, "casing": _WINDOW_IDS}
 
 
 class ServedClassifier(tf.Module):
@@ -62,7 +63,7 @@ class ServedClassifier(tf.Module):
         # A plain function is not tracked: the Keras model stays out of the SavedModel.
         self._logits = lambda inputs: classifier(inputs, training=False)
 
-    @tf.function(input_signature=[CLASSIFIER_INPUTS], autograph=False)
+    @tf.function(input_signature=[_CLASSIFIER_INPUTS], autograph=False)
     def __call__(self, inputs):
         return self._logits(inputs)
 
