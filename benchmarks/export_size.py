@@ -74,7 +74,7 @@ def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, checkpoint_d
     from modules.trainer import export
     from modules.trainer.losses import masked_loss
     from modules.trainer.model import TokenClassifier, load_token_classifier
-    from modules.trainer.run import make_optimizer
+    from modules.trainer.optimizer import make_optimizer
     from modules.transform.tokenization import read_special_ids
 
     lean = tf.saved_model.load(str(lean_dir))

@@ -37,7 +37,7 @@ from components.conll_example_gen.conll_format import decode_lines, read_sentenc
 from modules.trainer import dataset
 from modules.trainer.losses import MaskedAccuracy, masked_loss
 from modules.trainer.model import TokenClassifier, load_token_classifier
-from modules.trainer.run import make_optimizer
+from modules.trainer.optimizer import make_optimizer
 from modules.transform.tokenization import WordPieceTokenizer, read_special_ids
 from contracts import features
 from contracts.checkpoint import resolve_checkpoint

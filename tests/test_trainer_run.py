@@ -12,7 +12,8 @@ from contracts import features
 from contracts.training import TrainingConfig
 from modules.trainer.callbacks import EpochValidation, ProgressLog
 from modules.trainer.losses import masked_loss
-from modules.trainer.run import make_optimizer, plan_steps, train
+from modules.trainer.optimizer import make_optimizer
+from modules.trainer.run import plan_steps, train
 from modules.transform.tokenization import IGNORED_LABEL
 
 BATCHES_PER_EPOCH = 5
@@ -76,5 +77,5 @@ def test_training_stops_at_the_cap_and_validates_the_partial_epoch(epochs, max_s
     assert len(steps) == total_steps
     assert steps[-1].startswith(f"Training step {total_steps}/{total_steps}:")
     # The linear schedule ends exactly at the last step trained.
-    schedule = model.optimizer._learning_rate  # pylint: disable=protected-access
+    schedule = model.optimizer.learning_rate
     assert float(schedule(total_steps - 1)) > 0 and float(schedule(total_steps)) == 0

@@ -15,7 +15,6 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras
 from absl import logging
-from transformers import create_optimizer
 
 from modules.trainer import dataset, distribution, export, precision
 from modules.trainer.callbacks import (
@@ -23,6 +22,7 @@ from modules.trainer.callbacks import (
     loss_record_interval)
 from modules.trainer.losses import MaskedAccuracy, masked_loss
 from modules.trainer.model import TokenClassifier, inference_copy, load_token_classifier
+from modules.trainer.optimizer import make_optimizer
 from modules.trainer.plots import save_curves, save_step_curve
 from modules.transform.tokenization import read_special_ids
 from contracts.checkpoint import Checkpoint, ensure_resolved
@@ -35,15 +35,6 @@ CHECKPOINT = "checkpoint"
 
 def count_batches(batches: tf.data.Dataset) -> int:
     return int(batches.reduce(tf.constant(0, tf.int64), lambda count, _: count + 1))
-
-
-def make_optimizer(hp: TrainingConfig, total_steps: int):
-    optimizer, _ = create_optimizer(
-        init_lr=hp.learning_rate, num_train_steps=total_steps,
-        num_warmup_steps=int(hp.warmup_ratio * total_steps),
-        min_lr_ratio=1.0 if hp.lr_schedule == "constant" else 0.0,
-        adam_global_clipnorm=hp.clip_norm or None, weight_decay_rate=hp.weight_decay)
-    return optimizer
 
 
 def plan_steps(hp: TrainingConfig, steps_per_epoch: int) -> Tuple[int, int]:
