@@ -48,6 +48,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.transform --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.beam_workers --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.training_speed --data-dir $(DATA_DIR)
+	$(BIN)/python -m benchmarks.training_profile --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.quality --data-dir $(DATA_DIR) --work-dir bench_runs
 	$(BIN)/python -m benchmarks.context_inference --pipeline-roots bench_runs/main-seed42/root bench_runs/main-seed42-context-ablation/root
 	$(BIN)/python -m benchmarks.serving --data-dir $(DATA_DIR) --serving-dir bench_runs/main-seed42/serving

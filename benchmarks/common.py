@@ -5,9 +5,11 @@ import json
 import os
 import pathlib
 import platform
+import subprocess
+import sys
 from importlib import metadata
 import statistics
-from typing import Any, Dict, Iterable
+from typing import Any, Dict, Iterable, List
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
 DEFAULT_DATA_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "conll2003"
@@ -38,3 +40,21 @@ def spread(values: Iterable[float], digits: int = 1) -> Dict[str, float]:
     values = sorted(values)
     return {"min": round(values[0], digits), "median": round(statistics.median(values), digits),
             "max": round(values[-1], digits)}
+
+
+RESULT_PREFIX = "RESULT "
+
+
+def print_result(values: Dict[str, Any]) -> None:
+    """What a variant run by ``in_fresh_process`` prints for its parent."""
+    print(RESULT_PREFIX + json.dumps(values), flush=True)
+
+
+def in_fresh_process(module: str, arguments: List[str]) -> Dict[str, Any]:
+    """Runs ``python -m module arguments`` and returns what it ``print_result``-ed: each
+    variant in its own process, so that one cannot slow the next through
+    TensorFlow's process state."""
+    output = subprocess.run([sys.executable, "-m", module, *arguments], check=True,
+                            capture_output=True, text=True).stdout
+    return json.loads(next(line for line in output.splitlines()
+                           if line.startswith(RESULT_PREFIX))[len(RESULT_PREFIX):])

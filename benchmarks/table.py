@@ -48,9 +48,13 @@ def _epochs(run: dict) -> int:
     return run.get("epochs", EARLIER_EPOCHS)
 
 
+def _precision(run: dict) -> str:
+    return run.get("mixed_precision", "float32")
+
+
 def _settings(run: dict) -> str:
     return (f"document context {_context(run)}, casing embedding {_casing(run)}, "
-            f"{_epochs(run)} epochs")
+            f"{_epochs(run)} epochs, {_precision(run)}")
 
 
 def _mean_f1(runs: list) -> str:
@@ -73,7 +77,7 @@ def quality_section() -> str:
             values = run["splits"][split]
             rows.append([run.get("recorded_on", written), str(run["seed"]), _casing(run),
                          _context(run), str(_epochs(run)), str(run.get("batch_size", 32)),
-                         run.get("mixed_precision", "float32"), split,
+                         _precision(run), split,
                          f"{values['entity_precision']:.4f}", f"{values['entity_recall']:.4f}",
                          f"**{values['entity_f1']:.4f}**", f"{values['accuracy']:.4f}",
                          f"{values['loss']:.4f}",
@@ -164,6 +168,8 @@ def _speed_rows() -> List[List[str]]:
     speed = _load("training_speed")
     if speed:
         peaks = speed["matmul_peak_flops"]
+        rows.append(["training sample", f"the first {speed['sentences']:,} sentences of "
+                                        f"train.txt"])
         rows.append(["matmul peak (TensorFlow, best of 1024²-4096²)",
                      f"fp32 {peaks['float32'] / 1e9:.0f} GFLOP/s, "
                      f"bf16 {peaks['mixed_bfloat16'] / 1e9:.0f} GFLOP/s"])
@@ -182,6 +188,19 @@ def _speed_rows() -> List[List[str]]:
                          f"max {tokens['max']:,.0f}; {len(values['pass_seconds'])} passes) = "
                          f"{values['speedup_vs_seed_style']}x seed style; "
                          f"{values['fraction_of_matmul_peak']:.1%} of matmul peak"])
+    profile = _load("training_profile")
+    if profile:
+        peak = profile["matmul_peak_flops"]
+        for name, values in profile["optimizers"].items():
+            shares = ", ".join(f"{kind} {share:.0%}" for kind, share in sorted(
+                values["kernel_share"].items(), key=lambda item: -item[1]))
+            passes = values["pass_seconds"]
+            rows.append([f"profile of the default's training "
+                         f"({profile.get('precision', 'float32')}), {name}",
+                         f"a pass of {values['steps'] // values['passes']} steps: "
+                         f"{passes['median']} s median (min {passes['min']}, max "
+                         f"{passes['max']}); op kernel time: {shares}; the multiplies' kernels at "
+                         f"{values['matmul_kernel_flops_per_second'] / peak:.0%} of matmul peak"])
     return rows
 
 

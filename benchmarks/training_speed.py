@@ -7,13 +7,19 @@ pass at least --min-passes times and for at least --min-seconds, and reports
 min/median/max (one short pass on this shared machine moved by 40%):
 
   seed style   every sentence padded to the longest of the whole data set,
-               batch 8 (what the notebook did);
+               batch 8, float32 (what the notebook did);
   ours         the default training configuration: word-boundary windows,
                narrow length buckets, each batch padded to its longest window,
-               batch 32, float32 (modules/trainer/dataset.py);
+               batch 32 (modules/trainer/dataset.py), in the default's
+               precision on this machine (bf16 where the CPU computes it
+               natively, else float32);
+  ours with Keras' Adam
+               the same with the optimizer the Trainer used before (Keras'
+               Adam, element-wise kernels; modules/trainer/optimizer.py);
   ours + XLA   the same with jit_compile, which pads to coarse bucket bounds
                (XLA compiles once per shape);
-  ours + bf16  the same with mixed_bfloat16.
+  ours in the other precision
+               the default with float32 for bf16 or the other way round.
 
 Speed is real (non-padding) tokens per second. The machine's matmul peak
 (fp32 and bf16) is measured with TensorFlow, and the trainer's achieved model
@@ -22,22 +28,22 @@ a fraction of it.
 """
 
 import argparse
-import json
 import pathlib
-import subprocess
-import sys
 import time
 
 import numpy as np
 import tensorflow as tf
 import tf_keras
+from transformers import create_optimizer
 
-from benchmarks.common import DEFAULT_DATA_DIR, spread, write_results
+from benchmarks.common import (
+    DEFAULT_DATA_DIR, in_fresh_process, print_result, spread, write_results)
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
 from modules.trainer import dataset
 from modules.trainer.losses import MaskedAccuracy, masked_loss
 from modules.trainer.model import TokenClassifier, load_token_classifier
 from modules.trainer.optimizer import make_optimizer
+from modules.trainer.precision import training_policy
 from modules.transform.tokenization import WordPieceTokenizer, read_special_ids
 from contracts import features
 from contracts.checkpoint import resolve_checkpoint
@@ -73,17 +79,26 @@ def our_batches(input_ids, casing, labels, pad_id: int, max_length: int,
     return dataset.batched(windows, 32, max_length, pad_id, static_shapes=static_shapes)
 
 
-def train_passes(checkpoint, batches: tf.data.Dataset, casing: bool, jit_compile: bool,
-                 precision: str, min_passes: int, min_seconds: float):
-    """Seconds of each timed pass (after one warm-up pass that traces every shape)."""
+def compiled_classifier(checkpoint, batches: tf.data.Dataset, casing: bool, jit_compile: bool,
+                        precision: str, optimizer_factory=make_optimizer):
+    """The classifier compiled as run_fn compiles it, after one warm-up pass over
+    ``batches`` that traces every shape. The precision policy stays set."""
     tf_keras.mixed_precision.set_global_policy(precision)
     tf_keras.utils.set_random_seed(0)
     classifier = TokenClassifier(load_token_classifier(checkpoint.directory), casing=casing)
     steps = sum(1 for _ in batches)
     # A schedule long enough that no timed pass runs at learning rate 0.
-    classifier.compile(optimizer=make_optimizer(TrainingConfig(), 1000 * steps), loss=masked_loss,
-                       metrics=[MaskedAccuracy()], jit_compile=jit_compile)
+    classifier.compile(optimizer=optimizer_factory(TrainingConfig(), 1000 * steps),
+                       loss=masked_loss, metrics=[MaskedAccuracy()], jit_compile=jit_compile)
     classifier.fit(batches, epochs=1, verbose=0)
+    return classifier
+
+
+def train_passes(checkpoint, batches: tf.data.Dataset, casing: bool, jit_compile: bool,
+                 precision: str, optimizer_factory, min_passes: int, min_seconds: float):
+    """Seconds of each timed pass (after one warm-up pass that traces every shape)."""
+    classifier = compiled_classifier(checkpoint, batches, casing, jit_compile, precision,
+                                     optimizer_factory)
     passes = []
     while len(passes) < min_passes or sum(passes) < min_seconds:
         start = time.perf_counter()
@@ -130,12 +145,29 @@ def matmul_peak(dtype, repeats: int = 10) -> float:
     return best
 
 
+def keras_adam(hp: TrainingConfig, total_steps: int):
+    """The Trainer's optimizer before modules/trainer/optimizer.py: Keras' Adam, as
+    transformers' create_optimizer builds it without weight decay."""
+    optimizer, _ = create_optimizer(
+        init_lr=hp.learning_rate, num_train_steps=total_steps,
+        num_warmup_steps=int(hp.warmup_ratio * total_steps),
+        adam_global_clipnorm=hp.clip_norm or None, weight_decay_rate=hp.weight_decay)
+    return optimizer
+
+
 SEED_STYLE = "seed style (pad to longest in data set, batch 8)"
+# The default's precision policy on this machine (--mixed-precision auto: bf16
+# where the CPU computes it natively), and the other one.
+DEFAULT_POLICY = training_policy(TrainingConfig().mixed_precision)
+OTHER_POLICY = "float32" if DEFAULT_POLICY == "mixed_bfloat16" else "mixed_bfloat16"
+# name: (input pipeline, XLA, precision, optimizer)
 VARIANTS = {
-    SEED_STYLE: ("seed", False, "float32"),
-    "ours, default (buckets, batch 32, float32)": ("ours", False, "float32"),
-    "ours + XLA": ("ours", True, "float32"),
-    "ours + bf16": ("ours", False, "mixed_bfloat16"),
+    SEED_STYLE: ("seed", False, "float32", make_optimizer),
+    f"ours, default (buckets, batch 32, {DEFAULT_POLICY})":
+        ("ours", False, DEFAULT_POLICY, make_optimizer),
+    "ours with Keras' Adam (the update before)": ("ours", False, DEFAULT_POLICY, keras_adam),
+    "ours + XLA": ("ours", True, DEFAULT_POLICY, make_optimizer),
+    f"ours in {OTHER_POLICY}": ("ours", False, OTHER_POLICY, make_optimizer),
 }
 
 
@@ -145,7 +177,7 @@ def measure_variant(name: str, args) -> dict:
     pad_id = read_special_ids(checkpoint.vocab_file).pad
     input_ids, casing, labels, longest = encoded_sentences(args.data_dir, checkpoint,
                                                            args.sentences)
-    style, jit, precision = VARIANTS[name]
+    style, jit, precision, optimizer = VARIANTS[name]
     batches = (seed_style_batches(input_ids, labels, longest, pad_id) if style == "seed" else
                our_batches(input_ids, casing, labels, pad_id, checkpoint.max_positions,
                            static_shapes=jit)).cache()
@@ -153,7 +185,7 @@ def measure_variant(name: str, args) -> dict:
     # The seed's model had no casing embedding; ours trains what the default does.
     uses_casing = style == "ours" and TrainingConfig().casing_embedding
     passes, classifier = train_passes(checkpoint, batches, uses_casing, jit, precision,
-                                      args.min_passes, args.min_seconds)
+                                      optimizer, args.min_passes, args.min_seconds)
     median = float(np.median(passes))
     return {"pass_seconds": [round(p, 2) for p in passes], "real_tokens": real,
             "computed_tokens": padded,
@@ -162,12 +194,20 @@ def measure_variant(name: str, args) -> dict:
             "longest_in_data_set": longest}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
+def sample_parser(description: str) -> argparse.ArgumentParser:
+    """Options of a benchmark that trains on the first --sentences of train.txt."""
+    parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=pathlib.Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
-    parser.add_argument("--sentences", type=int, default=512)
+    # Enough that most batches of the narrow length buckets are full, as on the
+    # whole train split (512 left most of them part-full).
+    parser.add_argument("--sentences", type=int, default=2048)
+    return parser
+
+
+def main() -> None:
+    parser = sample_parser(__doc__)
     parser.add_argument("--min-passes", type=int, default=5)
     parser.add_argument("--min-seconds", type=float, default=30.0)
     parser.add_argument("--variant", choices=sorted(VARIANTS),
@@ -176,21 +216,17 @@ def main() -> None:
                              "cannot slow the next through TensorFlow's process state).")
     args = parser.parse_args()
     if args.variant:
-        print("RESULT " + json.dumps(measure_variant(args.variant, args)))
+        print_result(measure_variant(args.variant, args))
         return
     peaks = {"float32": matmul_peak(tf.float32), "mixed_bfloat16": matmul_peak(tf.bfloat16)}
     print(f"matmul peak: fp32 {peaks['float32'] / 1e9:.1f} GFLOP/s, "
           f"bf16 {peaks['mixed_bfloat16'] / 1e9:.1f} GFLOP/s")
     results = {"sentences": args.sentences, "matmul_peak_flops": peaks, "variants": {}}
     for name in VARIANTS:
-        output = subprocess.run(
-            [sys.executable, "-m", "benchmarks.training_speed", "--variant", name,
-             "--data-dir", str(args.data_dir), "--checkpoint", args.checkpoint,
-             "--sentences", str(args.sentences), "--min-passes", str(args.min_passes),
-             "--min-seconds", str(args.min_seconds)],
-            check=True, capture_output=True, text=True).stdout
-        values = json.loads(next(line for line in output.splitlines()
-                                 if line.startswith("RESULT "))[len("RESULT "):])
+        values = in_fresh_process("benchmarks.training_speed", [
+            "--variant", name, "--data-dir", str(args.data_dir), "--checkpoint", args.checkpoint,
+            "--sentences", str(args.sentences), "--min-passes", str(args.min_passes),
+            "--min-seconds", str(args.min_seconds)])
         values["fraction_of_matmul_peak"] = round(
             values["model_flops_per_second"] / peaks[values.pop("precision")], 4)
         results["longest_in_data_set"] = values.pop("longest_in_data_set")
