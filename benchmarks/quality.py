@@ -1,6 +1,6 @@
 """Model quality on CoNLL-2003: the main profile with several seeds, the same
 seeds on the other side of each switch (document context, casing embedding,
-one epoch fewer: the ablations), plus the quick profile's end-to-end time
+one epoch fewer, bf16 training: the ablations), plus the quick profile's end-to-end time
 (the fixed cost of a TFX run) and the first seed's run again with
 --beam-workers (its wall time; the workers write the examples in another
 order, so training shuffles them differently and F1 moves a little).
@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Tuple
 from benchmarks.common import DEFAULT_DATA_DIR, EARLIER_EPOCHS, RESULTS_DIR, write_results
 from contracts.checkpoint import write_tiny_checkpoint
 from contracts.training import TrainingConfig
+from modules.trainer import precision
 from modules.trainer.run import TRAINING
 from pipeline import local_runner, run_summary
 from pipeline.config import DEFAULT_CHECKPOINT, PipelineConfig, config_for_profile
@@ -36,23 +37,33 @@ WITHOUT_CONTEXT = {"document_context": 0, "batch_size": 32}
 
 def ablations() -> Dict[str, dict]:
     """Training overrides, by switch, that flip that switch of the default configuration
-    (for the schedule: one epoch fewer, the time the whole run saves and what it costs)."""
-    default = TrainingConfig()
-    return {"context": WITHOUT_CONTEXT if default.document_context else WITH_CONTEXT,
-            "casing": {"casing_embedding": not default.casing_embedding},
-            "schedule": {"epochs": default.epochs - 1}}
+    (for the schedule: one epoch fewer, the time the whole run saves and what it costs;
+    for the precision: bf16 training against float32)."""
+    default = default_training()
+    return {"context": WITHOUT_CONTEXT if default["document_context"] else WITH_CONTEXT,
+            "casing": {"casing_embedding": not default["casing_embedding"]},
+            "schedule": {"epochs": default["epochs"] - 1},
+            "precision": {"mixed_precision": "mixed_bfloat16"
+                          if default["mixed_precision"] == "float32" else "float32"}}
 
 
-def switches(training: dict) -> Tuple[bool, bool, int]:
-    """(document context on, casing embedding on, epochs) of a run's training
-    settings; runs recorded before an option existed had it off."""
+def default_training() -> dict:
+    """The default training settings, with the precision policy they resolve to on
+    this machine (runs record the policy they trained with)."""
+    default = dataclasses.asdict(TrainingConfig())
+    return {**default, "mixed_precision": precision.training_policy(default["mixed_precision"])}
+
+
+def switches(training: dict) -> Tuple[bool, bool, int, str]:
+    """(document context on, casing embedding on, epochs, precision policy) of a
+    run's training settings; runs recorded before an option existed had it off."""
     return (bool(training.get("document_context")), bool(training.get("casing_embedding")),
-            training.get("epochs", EARLIER_EPOCHS))
+            training.get("epochs", EARLIER_EPOCHS), training.get("mixed_precision", "float32"))
 
 
 def by_configuration(runs: List[dict]) -> dict:
     """Runs of the default configuration's switches, and the ablation runs."""
-    default = switches(dataclasses.asdict(TrainingConfig()))
+    default = switches(default_training())
     grouped = {"main_profile_runs": [], "ablation_runs": []}
     for run in runs:
         main = switches(run) == default
@@ -79,9 +90,13 @@ def recorded_run(config, seconds: Optional[float] = None) -> dict:
     evaluation = run_summary.output_artifacts(store, executions["NerEvaluator"])["evaluation"]
     with open(pathlib.Path(evaluation.uri) / "metrics.json") as handle:
         metrics = json.load(handle)
+    model_run = run_summary.output_artifacts(store, executions["Trainer"])["model_run"]
+    with open(pathlib.Path(model_run.uri) / "history.json") as handle:
+        # Runs made before the Trainer recorded its policy asked for one, never 'auto'.
+        policy = json.load(handle).get("precision_policy", config.training.mixed_precision)
     return {
         "seed": config.training.seed,
-        "mixed_precision": config.training.mixed_precision,
+        "mixed_precision": policy,
         "document_context": config.training.document_context,
         "casing_embedding": config.training.casing_embedding,
         "epochs": config.training.epochs,
@@ -115,12 +130,18 @@ def trainer_config(executions) -> dict:
     return json.loads(executions["Trainer"].custom_properties["custom_config"].string_value)
 
 
-def record_finished_runs(roots, note: Optional[str], merge: bool) -> None:
+def merged_note(previous: Optional[str], note: str, replace: bool) -> str:
+    return f"{previous} {note}" if previous and not replace else note
+
+
+def record_finished_runs(roots, note: Optional[str], merge: bool,
+                         replace_note: bool = False) -> None:
     """Quality results of runs made outside this benchmark, read back from their MLMD:
     runs on the other side of one of the default's switches are the ablation.
     With ``merge``, the results file keeps the runs the recorded ones do not
-    replace (same seed and settings), and each recorded run carries the day it
-    was recorded."""
+    replace (same seed and settings), each recorded run carries the day it
+    was recorded, and ``note`` extends the file's note (or, with
+    ``replace_note``, replaces it, when the runs it described are gone)."""
     recorded_on = datetime.date.today().isoformat()
     runs = [{**recorded_run(latest_run(root)[0]), **({"recorded_on": recorded_on} if merge else {})}
             for root in roots]
@@ -139,7 +160,8 @@ def record_finished_runs(roots, note: Optional[str], merge: bool) -> None:
         runs = [run for run in kept if key(run) not in replaced] + runs
     results.update(by_configuration(runs))
     if note:
-        results["note"] = f"{results['note']} {note}" if merge and results.get("note") else note
+        results["note"] = merged_note(results.get("note") if merge else None, note,
+                                      replace_note)
     print(f"results: {write_results('quality', results)}")
 
 
@@ -165,9 +187,12 @@ def main() -> None:
     parser.add_argument("--merge", action="store_true",
                         help="With --pipeline-roots: replace only the kind of runs recorded "
                              "(default configuration or ablation), keep the rest of the file")
+    parser.add_argument("--replace-note", action="store_true",
+                        help="With --merge: --note replaces the file's note instead of "
+                             "extending it")
     args = parser.parse_args()
     if args.pipeline_roots:
-        record_finished_runs(args.pipeline_roots, args.note, args.merge)
+        record_finished_runs(args.pipeline_roots, args.note, args.merge, args.replace_note)
         return
     if args.merge:
         parser.error("--merge needs --pipeline-roots")

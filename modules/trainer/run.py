@@ -71,7 +71,8 @@ def run_fn(fn_args) -> None:
     hp.validate()
     checkpoint = ensure_resolved(Checkpoint(**fn_args.custom_config[CHECKPOINT]))
     tf_keras.utils.set_random_seed(hp.seed)
-    tf_keras.mixed_precision.set_global_policy(precision.training_policy(hp.mixed_precision))
+    policy = precision.training_policy(hp.mixed_precision)
+    tf_keras.mixed_precision.set_global_policy(policy)
     if hp.max_seq_length > checkpoint.max_positions:
         logging.warning("--max-seq-length %d exceeds the checkpoint's position limit: using %d",
                         hp.max_seq_length, checkpoint.max_positions)
@@ -89,8 +90,8 @@ def run_fn(fn_args) -> None:
         strategy, hp.batch_size, lambda batch_size, shard: batches(
             fn_args.train_files, batch_size, shard).repeat())  # train() cannot repeat it
     total_steps, epochs = plan_steps(hp, steps_per_epoch)
-    PROGRESS.info("Training %d steps: %d epoch(s) of up to %d batches, max length %d, %s",
-                  total_steps, epochs, steps_per_epoch, max_length,
+    PROGRESS.info("Training %d steps in %s: %d epoch(s) of up to %d batches, max length %d, %s",
+                  total_steps, policy, epochs, steps_per_epoch, max_length,
                   f"document context of {context_length} pieces" if context_length
                   else "sentences alone")
 
@@ -110,7 +111,7 @@ def run_fn(fn_args) -> None:
     with tf.io.gfile.GFile(os.path.join(model_run_dir, "history.json"), "w") as handle:
         json.dump({"epochs": validation.history, "best_epoch": validation.best_epoch,
                    "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
-                   "trained_steps": trained_steps,
+                   "trained_steps": trained_steps, "precision_policy": policy,
                    "train_loss_by_step": step_losses.record(),
                    "hyperparameters": fn_args.custom_config[TRAINING]},
                   handle, indent=2)
