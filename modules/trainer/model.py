@@ -16,6 +16,7 @@ from transformers import BertConfig, TFBertForTokenClassification
 from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
 
 from contracts import features
+from modules.trainer.precision import keras_policy
 from modules.transform.tokenization import CASINGS
 
 
@@ -87,14 +88,10 @@ def inference_copy(trained: TokenClassifier) -> TokenClassifier:
     whatever precision policy training used, so TF Serving on any CPU runs it
     at full precision.
     """
-    policy = tf_keras.mixed_precision.global_policy()
-    tf_keras.mixed_precision.set_global_policy("float32")
-    try:
+    with keras_policy("float32"):
         bert = TFBertForTokenClassification(trained.bert.config)
         bert(bert.dummy_inputs)
         copy = TokenClassifier(bert, casing=trained.casing_embedding is not None)
-    finally:
-        tf_keras.mixed_precision.set_global_policy(policy)
     bert.set_weights(trained.bert.get_weights())
     if copy.casing_embedding is not None:
         copy.casing_embedding.set_weights(trained.casing_embedding.get_weights())

@@ -6,16 +6,18 @@ oneDNN or the GPU emulates it and it costs time instead. Whatever trained,
 the exported model is a float32 copy (model.inference_copy).
 """
 
+import contextlib
 import pathlib
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import tensorflow as tf
+import tf_keras
 
 AUTO = "auto"
 BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
-def _cpu_flags(cpuinfo: pathlib.Path = pathlib.Path("/proc/cpuinfo")) -> Iterable[str]:
+def _cpu_flags(cpuinfo: pathlib.Path) -> Iterable[str]:
     if not cpuinfo.exists():
         return ()
     for line in cpuinfo.read_text().splitlines():
@@ -24,12 +26,12 @@ def _cpu_flags(cpuinfo: pathlib.Path = pathlib.Path("/proc/cpuinfo")) -> Iterabl
     return ()
 
 
-def bf16_is_native() -> bool:
+def bf16_is_native(cpuinfo: pathlib.Path = pathlib.Path("/proc/cpuinfo")) -> bool:
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         return all(tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
                    >= (8, 0) for gpu in gpus)
-    return bool(BF16_CPU_FLAGS & set(_cpu_flags()))
+    return bool(BF16_CPU_FLAGS & set(_cpu_flags(cpuinfo)))
 
 
 def training_policy(requested: str) -> str:
@@ -37,3 +39,16 @@ def training_policy(requested: str) -> str:
     if requested != AUTO:
         return requested
     return "mixed_bfloat16" if bf16_is_native() else "float32"
+
+
+@contextlib.contextmanager
+def keras_policy(policy: str) -> Iterator[None]:
+    """Keras' global precision policy set to ``policy`` inside the block and put back
+    after it: LocalDagRunner runs the Trainer in the caller's process, whose later
+    models must not inherit bf16."""
+    previous = tf_keras.mixed_precision.global_policy()
+    tf_keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield
+    finally:
+        tf_keras.mixed_precision.set_global_policy(previous)

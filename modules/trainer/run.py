@@ -72,7 +72,6 @@ def run_fn(fn_args) -> None:
     checkpoint = ensure_resolved(Checkpoint(**fn_args.custom_config[CHECKPOINT]))
     tf_keras.utils.set_random_seed(hp.seed)
     policy = precision.training_policy(hp.mixed_precision)
-    tf_keras.mixed_precision.set_global_policy(policy)
     if hp.max_seq_length > checkpoint.max_positions:
         logging.warning("--max-seq-length %d exceeds the checkpoint's position limit: using %d",
                         hp.max_seq_length, checkpoint.max_positions)
@@ -95,17 +94,18 @@ def run_fn(fn_args) -> None:
                   f"document context of {context_length} pieces" if context_length
                   else "sentences alone")
 
-    with strategy.scope():
-        classifier = TokenClassifier(load_token_classifier(checkpoint.directory),
-                                     casing=hp.casing_embedding)
-        classifier.compile(optimizer=make_optimizer(hp, total_steps), loss=masked_loss,
-                           metrics=[MaskedAccuracy()], jit_compile=hp.jit_compile)
     validation = EpochValidation(eval_batches, hp.early_stopping_patience)
     step_losses = StepLossLog(loss_record_interval(total_steps))
     model_run_dir = outputs.dir(fn_args.model_run_dir)
-    trained_steps = train(classifier, train_input, steps_per_epoch, total_steps,
-                          [RaiseOnNaN(), ProgressLog(total_steps), step_losses, validation,
-                           tf_keras.callbacks.TensorBoard(model_run_dir)])
+    with precision.keras_policy(policy):
+        with strategy.scope():
+            classifier = TokenClassifier(load_token_classifier(checkpoint.directory),
+                                         casing=hp.casing_embedding)
+            classifier.compile(optimizer=make_optimizer(hp, total_steps), loss=masked_loss,
+                               metrics=[MaskedAccuracy()], jit_compile=hp.jit_compile)
+        trained_steps = train(classifier, train_input, steps_per_epoch, total_steps,
+                              [RaiseOnNaN(), ProgressLog(total_steps), step_losses, validation,
+                               tf_keras.callbacks.TensorBoard(model_run_dir)])
 
     tf.io.gfile.makedirs(model_run_dir)
     with tf.io.gfile.GFile(os.path.join(model_run_dir, "history.json"), "w") as handle:
