@@ -69,17 +69,18 @@ def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, checkpoint_d
     """The lean model's weights in a classifier that carries AdamW's slots, exported."""
     import tensorflow as tf
     import tensorflow_transform as tft
+    from benchmarks.training_speed import keras_adam
     from contracts.checkpoint import resolve_checkpoint
     from contracts.training import TrainingConfig
     from modules.trainer import export
     from modules.trainer.losses import masked_loss
     from modules.trainer.model import TokenClassifier, load_token_classifier
-    from modules.trainer.optimizer import make_optimizer
     from modules.transform.tokenization import read_special_ids
 
     lean = tf.saved_model.load(str(lean_dir))
     classifier = TokenClassifier(load_token_classifier(checkpoint_dir), casing=casing)
-    classifier.compile(optimizer=make_optimizer(TrainingConfig(), 10), loss=masked_loss)
+    # The optimizer the Trainer used when exports carried its slots.
+    classifier.compile(optimizer=keras_adam(TrainingConfig(), 10), loss=masked_loss)
     ids = tf.constant([[101, 102]], tf.int64)
     classifier.train_on_batch({"input_ids": ids, "attention_mask": tf.ones_like(ids),
                                "casing": tf.zeros_like(ids)},
