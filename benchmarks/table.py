@@ -195,12 +195,15 @@ def _speed_rows() -> List[List[str]]:
             shares = ", ".join(f"{kind} {share:.0%}" for kind, share in sorted(
                 values["kernel_share"].items(), key=lambda item: -item[1]))
             passes = values["pass_seconds"]
+            per_step = sum(values["kernel_seconds"].values()) / values["steps"]
             rows.append([f"profile of the default's training "
                          f"({profile.get('precision', 'float32')}), {name}",
-                         f"a pass of {values['steps'] // values['passes']} steps: "
-                         f"{passes['median']} s median (min {passes['min']}, max "
-                         f"{passes['max']}); op kernel time: {shares}; the multiplies' kernels at "
-                         f"{values['matmul_kernel_flops_per_second'] / peak:.0%} of matmul peak"])
+                         f"op kernel time {per_step * 1000:.0f} ms per step: {shares}; the "
+                         f"multiplies' kernels at "
+                         f"{values['matmul_kernel_flops_per_second'] / peak:.0%} of matmul peak "
+                         f"(passes of {values['steps'] // values['passes']} steps: "
+                         f"{passes['median']} s median, min {passes['min']}, max "
+                         f"{passes['max']})"])
     return rows
 
 
