@@ -1,7 +1,7 @@
 """Model quality on CoNLL-2003: the main profile with several seeds, the same
 seeds on the other side of each switch (document context, casing embedding,
-one epoch fewer, bf16 training: the ablations), plus the quick profile's end-to-end time
-(the fixed cost of a TFX run) and the first seed's run again with
+one epoch fewer, the other precision: the ablations), plus the quick profile's
+end-to-end time (the fixed cost of a TFX run) and the first seed's run again with
 --beam-workers (its wall time; the workers write the examples in another
 order, so training shuffles them differently and F1 moves a little).
 
@@ -20,7 +20,8 @@ import resource
 import time
 from typing import Dict, List, Optional, Tuple
 
-from benchmarks.common import DEFAULT_DATA_DIR, EARLIER_EPOCHS, RESULTS_DIR, write_results
+from benchmarks.common import (
+    DEFAULT_DATA_DIR, EARLIER_EPOCHS, EARLIER_PRECISION, RESULTS_DIR, write_results)
 from contracts.checkpoint import write_tiny_checkpoint
 from contracts.training import TrainingConfig
 from modules.trainer import precision
@@ -38,7 +39,7 @@ WITHOUT_CONTEXT = {"document_context": 0, "batch_size": 32}
 def ablations() -> Dict[str, dict]:
     """Training overrides, by switch, that flip that switch of the default configuration
     (for the schedule: one epoch fewer, the time the whole run saves and what it costs;
-    for the precision: bf16 training against float32)."""
+    for the precision: float32 against bf16, or bf16 where the default is float32)."""
     default = default_training()
     return {"context": WITHOUT_CONTEXT if default["document_context"] else WITH_CONTEXT,
             "casing": {"casing_embedding": not default["casing_embedding"]},
@@ -58,7 +59,8 @@ def switches(training: dict) -> Tuple[bool, bool, int, str]:
     """(document context on, casing embedding on, epochs, precision policy) of a
     run's training settings; runs recorded before an option existed had it off."""
     return (bool(training.get("document_context")), bool(training.get("casing_embedding")),
-            training.get("epochs", EARLIER_EPOCHS), training.get("mixed_precision", "float32"))
+            training.get("epochs", EARLIER_EPOCHS),
+            training.get("mixed_precision", EARLIER_PRECISION))
 
 
 def by_configuration(runs: List[dict]) -> dict:

@@ -14,7 +14,7 @@ import statistics
 import sys
 from typing import Callable, Dict, List
 
-from benchmarks.common import EARLIER_EPOCHS, RESULTS_DIR
+from benchmarks.common import EARLIER_EPOCHS, EARLIER_PRECISION, RESULTS_DIR
 
 README = RESULTS_DIR.parents[1] / "README.md"
 ENTITY_TYPES = ("PER", "ORG", "LOC", "MISC")
@@ -49,7 +49,7 @@ def _epochs(run: dict) -> int:
 
 
 def _precision(run: dict) -> str:
-    return run.get("mixed_precision", "float32")
+    return run.get("mixed_precision", EARLIER_PRECISION)
 
 
 def _settings(run: dict) -> str:

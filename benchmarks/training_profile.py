@@ -30,9 +30,10 @@ from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
 from benchmarks.common import in_fresh_process, print_result, spread, write_results
 from benchmarks.training_speed import (
-    DEFAULT_POLICY, compiled_classifier, computed_tokens, encoded_sentences, keras_adam, matmul_peak,
-    our_batches, sample_parser, training_flops)
+    DEFAULT_POLICY, compiled_classifier, computed_tokens, encoded_sentences, keras_adam,
+    matmul_peak, our_batches, sample_parser, training_flops)
 from modules.trainer.optimizer import make_optimizer
+from modules.trainer.precision import keras_policy
 from modules.transform.tokenization import read_special_ids
 from contracts.checkpoint import resolve_checkpoint
 from pipeline.config import TrainingConfig
@@ -46,8 +47,7 @@ _EMBEDDING_OPS = {"GatherV2", "ResourceGather", "UnsortedSegmentSum", "Unique", 
                   "ScatterNd"}
 
 
-DEFAULT = "fused Adam update (default)"
-OPTIMIZERS = {DEFAULT: make_optimizer,
+OPTIMIZERS = {"fused Adam update (default)": make_optimizer,
               "Keras Adam from create_optimizer (before)": keras_adam}
 
 
@@ -94,12 +94,12 @@ def profile(optimizer: str, args) -> dict:
                           static_shapes=False).cache()
     real, padded, squared = computed_tokens(batches)
     steps = sum(1 for _ in batches)
-    classifier = compiled_classifier(checkpoint, batches, TrainingConfig().casing_embedding,
-                                     jit_compile=False, precision=DEFAULT_POLICY,
-                                     optimizer_factory=OPTIMIZERS[optimizer])
-    with tempfile.TemporaryDirectory() as trace_dir:
+    passes = []
+    with keras_policy(DEFAULT_POLICY), tempfile.TemporaryDirectory() as trace_dir:
+        classifier = compiled_classifier(checkpoint, batches, TrainingConfig().casing_embedding,
+                                         jit_compile=False,
+                                         optimizer_factory=OPTIMIZERS[optimizer])
         tf.profiler.experimental.start(trace_dir)
-        passes = []
         for _ in range(args.passes):
             start = time.perf_counter()
             classifier.fit(batches, epochs=1, verbose=0)

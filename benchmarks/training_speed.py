@@ -43,7 +43,7 @@ from modules.trainer import dataset
 from modules.trainer.losses import MaskedAccuracy, masked_loss
 from modules.trainer.model import TokenClassifier, load_token_classifier
 from modules.trainer.optimizer import make_optimizer
-from modules.trainer.precision import training_policy
+from modules.trainer.precision import keras_policy, training_policy
 from modules.transform.tokenization import WordPieceTokenizer, read_special_ids
 from contracts import features
 from contracts.checkpoint import resolve_checkpoint
@@ -80,10 +80,10 @@ def our_batches(input_ids, casing, labels, pad_id: int, max_length: int,
 
 
 def compiled_classifier(checkpoint, batches: tf.data.Dataset, casing: bool, jit_compile: bool,
-                        precision: str, optimizer_factory=make_optimizer):
-    """The classifier compiled as run_fn compiles it, after one warm-up pass over
-    ``batches`` that traces every shape. The precision policy stays set."""
-    tf_keras.mixed_precision.set_global_policy(precision)
+                        optimizer_factory=make_optimizer):
+    """The classifier compiled as run_fn compiles it, in the caller's precision policy
+    (precision.keras_policy), after one warm-up pass over ``batches`` that traces
+    every shape."""
     tf_keras.utils.set_random_seed(0)
     classifier = TokenClassifier(load_token_classifier(checkpoint.directory), casing=casing)
     steps = sum(1 for _ in batches)
@@ -97,14 +97,14 @@ def compiled_classifier(checkpoint, batches: tf.data.Dataset, casing: bool, jit_
 def train_passes(checkpoint, batches: tf.data.Dataset, casing: bool, jit_compile: bool,
                  precision: str, optimizer_factory, min_passes: int, min_seconds: float):
     """Seconds of each timed pass (after one warm-up pass that traces every shape)."""
-    classifier = compiled_classifier(checkpoint, batches, casing, jit_compile, precision,
-                                     optimizer_factory)
     passes = []
-    while len(passes) < min_passes or sum(passes) < min_seconds:
-        start = time.perf_counter()
-        classifier.fit(batches, epochs=1, verbose=0)
-        passes.append(time.perf_counter() - start)
-    tf_keras.mixed_precision.set_global_policy("float32")
+    with keras_policy(precision):
+        classifier = compiled_classifier(checkpoint, batches, casing, jit_compile,
+                                         optimizer_factory)
+        while len(passes) < min_passes or sum(passes) < min_seconds:
+            start = time.perf_counter()
+            classifier.fit(batches, epochs=1, verbose=0)
+            passes.append(time.perf_counter() - start)
     return passes, classifier
 
 
