@@ -41,7 +41,7 @@ test: setup
 test-all: setup
 	$(BIN)/python -m pytest -m "slow or not slow"
 
-# Every benchmark number of the README (over 5 hours on 2 cores); results in
+# Every benchmark number of the README (about 2 hours on 2 cores); results in
 # benchmarks/results/*.json; benchmarks.table regenerates the README's result sections.
 bench: setup
 	$(BIN)/python -m benchmarks.ingestion --data-dir $(DATA_DIR)
