@@ -37,6 +37,11 @@ def write_results(name: str, results: Dict[str, Any]) -> pathlib.Path:
     return path
 
 
+def other_precision(policy: str) -> str:
+    """The precision policy the precision ablation compares ``policy`` with."""
+    return "float32" if policy == "mixed_bfloat16" else "mixed_bfloat16"
+
+
 def spread(values: Iterable[float], digits: int = 1) -> Dict[str, float]:
     """min, median and max of repeated measurements (never one run on a noisy machine)."""
     values = sorted(values)

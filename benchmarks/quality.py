@@ -21,7 +21,8 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from benchmarks.common import (
-    DEFAULT_DATA_DIR, EARLIER_EPOCHS, EARLIER_PRECISION, RESULTS_DIR, write_results)
+    DEFAULT_DATA_DIR, EARLIER_EPOCHS, EARLIER_PRECISION, RESULTS_DIR, other_precision,
+    write_results)
 from contracts.checkpoint import write_tiny_checkpoint
 from contracts.training import TrainingConfig
 from modules.trainer import precision
@@ -44,8 +45,7 @@ def ablations() -> Dict[str, dict]:
     return {"context": WITHOUT_CONTEXT if default["document_context"] else WITH_CONTEXT,
             "casing": {"casing_embedding": not default["casing_embedding"]},
             "schedule": {"epochs": default["epochs"] - 1},
-            "precision": {"mixed_precision": "mixed_bfloat16"
-                          if default["mixed_precision"] == "float32" else "float32"}}
+            "precision": {"mixed_precision": other_precision(default["mixed_precision"])}}
 
 
 def default_training() -> dict:

@@ -197,7 +197,7 @@ def _speed_rows() -> List[List[str]]:
             passes = values["pass_seconds"]
             per_step = sum(values["kernel_seconds"].values()) / values["steps"]
             rows.append([f"profile of the default's training "
-                         f"({profile.get('precision', 'float32')}), {name}",
+                         f"({profile['precision']}), {name}",
                          f"op kernel time {per_step * 1000:.0f} ms per step: {shares}; the "
                          f"multiplies' kernels at "
                          f"{values['matmul_kernel_flops_per_second'] / peak:.0%} of matmul peak "

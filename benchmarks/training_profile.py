@@ -36,7 +36,7 @@ from modules.trainer.optimizer import make_optimizer
 from modules.trainer.precision import keras_policy
 from modules.transform.tokenization import read_special_ids
 from contracts.checkpoint import resolve_checkpoint
-from pipeline.config import TrainingConfig
+from contracts.training import TrainingConfig
 
 KINDS = ("matrix multiplies", "optimizer", "layout", "embedding", "element-wise")
 _LAYOUT_OPS = {"Transpose", "_MklTranspose", "Reshape", "StridedSlice", "StridedSliceGrad",

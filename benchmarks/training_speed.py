@@ -37,12 +37,12 @@ import tf_keras
 from transformers import create_optimizer
 
 from benchmarks.common import (
-    DEFAULT_DATA_DIR, in_fresh_process, print_result, spread, write_results)
+    DEFAULT_DATA_DIR, in_fresh_process, other_precision, print_result, spread, write_results)
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
 from modules.trainer import dataset
 from modules.trainer.losses import MaskedAccuracy, masked_loss
 from modules.trainer.model import TokenClassifier, load_token_classifier
-from modules.trainer.optimizer import make_optimizer
+from modules.trainer.optimizer import make_optimizer, schedule_arguments
 from modules.trainer.precision import keras_policy, training_policy
 from modules.transform.tokenization import WordPieceTokenizer, read_special_ids
 from contracts import features
@@ -146,12 +146,12 @@ def matmul_peak(dtype, repeats: int = 10) -> float:
 
 
 def keras_adam(hp: TrainingConfig, total_steps: int):
-    """The Trainer's optimizer before modules/trainer/optimizer.py: Keras' Adam, as
-    transformers' create_optimizer builds it without weight decay."""
+    """The Trainer's optimizer before modules/trainer/optimizer.py, as transformers'
+    create_optimizer builds it (Keras' Adam without weight decay, AdamWeightDecay
+    with it)."""
     optimizer, _ = create_optimizer(
-        init_lr=hp.learning_rate, num_train_steps=total_steps,
-        num_warmup_steps=int(hp.warmup_ratio * total_steps),
-        adam_global_clipnorm=hp.clip_norm or None, weight_decay_rate=hp.weight_decay)
+        **schedule_arguments(hp, total_steps), adam_global_clipnorm=hp.clip_norm or None,
+        weight_decay_rate=hp.weight_decay)
     return optimizer
 
 
@@ -159,7 +159,7 @@ SEED_STYLE = "seed style (pad to longest in data set, batch 8)"
 # The default's precision policy on this machine (--mixed-precision auto: bf16
 # where the CPU computes it natively), and the other one.
 DEFAULT_POLICY = training_policy(TrainingConfig().mixed_precision)
-OTHER_POLICY = "float32" if DEFAULT_POLICY == "mixed_bfloat16" else "mixed_bfloat16"
+OTHER_POLICY = other_precision(DEFAULT_POLICY)
 # name: (input pipeline, XLA, precision, optimizer)
 VARIANTS = {
     SEED_STYLE: ("seed", False, "float32", make_optimizer),

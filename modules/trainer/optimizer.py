@@ -32,13 +32,18 @@ class FusedAdamWeightDecay(AdamWeightDecay):
             tf.math.unsorted_segment_sum(grad, indices, rows), handle, **kwargs)
 
 
+def schedule_arguments(hp: TrainingConfig, total_steps: int) -> dict:
+    """create_optimizer's learning-rate arguments: ``hp.learning_rate`` with
+    ``hp.warmup_ratio`` warmup, then linear decay to 0 (or a constant rate)."""
+    return {"init_lr": hp.learning_rate, "num_train_steps": total_steps,
+            "num_warmup_steps": int(hp.warmup_ratio * total_steps),
+            "min_lr_ratio": 1.0 if hp.lr_schedule == "constant" else 0.0}
+
+
 def make_optimizer(hp: TrainingConfig, total_steps: int) -> FusedAdamWeightDecay:
-    """AdamW at ``hp.learning_rate`` with ``hp.warmup_ratio`` warmup, then linear decay
-    to 0 (or a constant rate), global-norm clipping at ``hp.clip_norm`` (0: none)."""
-    _, schedule = create_optimizer(
-        init_lr=hp.learning_rate, num_train_steps=total_steps,
-        num_warmup_steps=int(hp.warmup_ratio * total_steps),
-        min_lr_ratio=1.0 if hp.lr_schedule == "constant" else 0.0)
+    """AdamW on the schedule of ``schedule_arguments``, global-norm clipping at
+    ``hp.clip_norm`` (0: none)."""
+    _, schedule = create_optimizer(**schedule_arguments(hp, total_steps))
     return FusedAdamWeightDecay(
         learning_rate=schedule, weight_decay_rate=hp.weight_decay, epsilon=_ADAM_EPSILON,
         global_clipnorm=hp.clip_norm or None, exclude_from_weight_decay=_NOT_DECAYED)
