@@ -64,15 +64,18 @@ def main() -> None:
     max_length, context_length = training.window_lengths(checkpoint.max_positions)
     results = {"document_context": context_length, "seed": training.seed, "variants": {}}
     for name, options in VARIANTS.items():
+        inventory = export.served_inventory(trained)
         module = export.NerModule(trained.classifier, trained.tft_layer, max_length,
-                                  read_special_ids(checkpoint.vocab_file).pad,
+                                  read_special_ids(checkpoint.vocab_file).pad, inventory,
                                   **{"context_length": context_length, **options})
         with tempfile.TemporaryDirectory() as directory:
             export.export(module, directory)
             exported, scores = tf.saved_model.load(directory), {}
             for split in (features.EVAL_SPLIT, features.TEST_SPLIT):
-                predictions = predict_split(exported, f"{examples.uri}/Split-{split}")
-                scores[split] = entity_scores(predictions.gold, predictions.predicted)["micro"]
+                predictions = predict_split(exported, f"{examples.uri}/Split-{split}",
+                                            inventory.labels)
+                scores[split] = entity_scores(predictions.gold, predictions.predicted,
+                                              inventory.types)["micro"]
         results["variants"][name] = scores
         print(f"{name}: eval F1 {scores['eval']['f1']:.4f}, test F1 {scores['test']['f1']:.4f}",
               flush=True)

@@ -71,6 +71,7 @@ def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, checkpoint_d
     import tensorflow_transform as tft
     from benchmarks.training_speed import keras_adam
     from contracts.checkpoint import resolve_checkpoint
+    from contracts.inventory import read_inventory
     from contracts.training import TrainingConfig
     from modules.trainer import export
     from modules.trainer.losses import masked_loss
@@ -78,7 +79,9 @@ def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, checkpoint_d
     from modules.transform.tokenization import read_special_ids
 
     lean = tf.saved_model.load(str(lean_dir))
-    classifier = TokenClassifier(load_token_classifier(checkpoint_dir), casing=casing)
+    inventory = read_inventory(transform_graph)
+    classifier = TokenClassifier(load_token_classifier(checkpoint_dir, inventory.labels),
+                                 casing=casing)
     # The optimizer the Trainer used when exports carried its slots.
     classifier.compile(optimizer=keras_adam(TrainingConfig(), 10), loss=masked_loss)
     ids = tf.constant([[101, 102]], tf.int64)
@@ -96,7 +99,8 @@ def export_with_slots(lean_dir: pathlib.Path, transform_graph: str, checkpoint_d
     checkpoint = resolve_checkpoint(checkpoint_dir)
     module = export.NerModule(export.ServedClassifier(classifier),
                               tft.TFTransformOutput(transform_graph).transform_features_layer(),
-                              checkpoint.max_positions, read_special_ids(checkpoint.vocab_file).pad)
+                              checkpoint.max_positions, read_special_ids(checkpoint.vocab_file).pad,
+                              inventory)
     module.keras_model = classifier  # tracked: saved with its optimizer, as exports once were
     export.export(module, str(target))
 

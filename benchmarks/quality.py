@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Tuple
 from benchmarks.common import (
     DEFAULT_DATA_DIR, EARLIER_EPOCHS, EARLIER_PRECISION, RESULTS_DIR, other_precision,
     write_results)
+from components.ner_evaluator.metrics import types_of
 from contracts.checkpoint import write_tiny_checkpoint
 from contracts.training import TrainingConfig
 from modules.trainer import precision
@@ -109,7 +110,8 @@ def recorded_run(config, seconds: Optional[float] = None) -> dict:
                            "entity_precision": values["entities"]["micro"]["precision"],
                            "entity_recall": values["entities"]["micro"]["recall"],
                            "per_type_f1": {kind: values["entities"][kind]["f1"]
-                                           for kind in ("PER", "ORG", "LOC", "MISC")},
+                                           for kind in types_of(values["entities"])},
+                           "argmax_entity_f1": values["argmax_entity_f1"],
                            "accuracy": values["accuracy"], "loss": values["loss"]}
                    for split, values in metrics["splits"].items()},
     }

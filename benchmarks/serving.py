@@ -36,8 +36,8 @@ from transformers import BertTokenizerFast
 
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from components.conll_example_gen.conll_format import decode_lines, read_sentences
-from contracts import features
 from contracts.checkpoint import resolve_checkpoint
+from modules.trainer.export import served_inventory
 from modules.transform.tokenization import word_casings
 from pipeline.config import DEFAULT_CHECKPOINT
 
@@ -61,7 +61,8 @@ def throughput(call: Callable[[List[str]], object], sentences: List[str], batch:
 
 def plain_way(model_dir: str, checkpoint):
     """Python tokenizer + the exported classifier + Python alignment and spans."""
-    classifier = tf.saved_model.load(model_dir).classifier
+    loaded = tf.saved_model.load(model_dir)
+    classifier, labels = loaded.classifier, served_inventory(loaded).labels
     tokenizer = BertTokenizerFast(checkpoint.vocab_file, do_lower_case=checkpoint.lower_case)
 
     def call(sentences: List[str]):
@@ -79,7 +80,7 @@ def plain_way(model_dir: str, checkpoint):
             tags, previous = [], None
             for position, word in enumerate(encoded.word_ids(row)):
                 if word is not None and word != previous:
-                    tags.append(features.LABELS[int(logits[row, position].argmax())])
+                    tags.append(labels[int(logits[row, position].argmax())])
                 previous = word
             results.append((tags, get_entities(tags)))
         return results

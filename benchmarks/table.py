@@ -17,7 +17,6 @@ from typing import Callable, Dict, List
 from benchmarks.common import EARLIER_EPOCHS, EARLIER_PRECISION, RESULTS_DIR
 
 README = RESULTS_DIR.parents[1] / "README.md"
-ENTITY_TYPES = ("PER", "ORG", "LOC", "MISC")
 
 
 def _load(name: str) -> dict:
@@ -81,8 +80,8 @@ def quality_section() -> str:
                          f"{values['entity_precision']:.4f}", f"{values['entity_recall']:.4f}",
                          f"**{values['entity_f1']:.4f}**", f"{values['accuracy']:.4f}",
                          f"{values['loss']:.4f}",
-                         ", ".join(f"{kind} {values['per_type_f1'][kind]:.4f}"
-                                   for kind in ENTITY_TYPES)])
+                         ", ".join(f"{kind} {f1:.4f}"
+                                   for kind, f1 in values['per_type_f1'].items())])
     table = _table(["run of", "seed", "casing embedding", "document context", "epochs", "batch",
                     "precision", "split", "entity P", "entity R", "entity F1", "word accuracy",
                     "loss", "entity F1 per type"], rows)

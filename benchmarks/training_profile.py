@@ -89,14 +89,16 @@ def profile(optimizer: str, args) -> dict:
     """Op kernel time by kind over --passes profiled passes, training with ``optimizer``."""
     checkpoint = resolve_checkpoint(args.checkpoint)
     pad_id = read_special_ids(checkpoint.vocab_file).pad
-    input_ids, casing, labels, _ = encoded_sentences(args.data_dir, checkpoint, args.sentences)
+    input_ids, casing, labels, _, tags = encoded_sentences(args.data_dir, checkpoint,
+                                                           args.sentences)
     batches = our_batches(input_ids, casing, labels, pad_id, checkpoint.max_positions,
                           static_shapes=False).cache()
     real, padded, squared = computed_tokens(batches)
     steps = sum(1 for _ in batches)
     passes = []
     with keras_policy(DEFAULT_POLICY), tempfile.TemporaryDirectory() as trace_dir:
-        classifier = compiled_classifier(checkpoint, batches, TrainingConfig().casing_embedding,
+        classifier = compiled_classifier(checkpoint, tags, batches,
+                                         TrainingConfig().casing_embedding,
                                          jit_compile=False,
                                          optimizer_factory=OPTIMIZERS[optimizer])
         tf.profiler.experimental.start(trace_dir)

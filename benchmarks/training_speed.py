@@ -45,24 +45,26 @@ from modules.trainer.model import TokenClassifier, load_token_classifier
 from modules.trainer.optimizer import make_optimizer, schedule_arguments
 from modules.trainer.precision import keras_policy, training_policy
 from modules.transform.tokenization import WordPieceTokenizer, read_special_ids
-from contracts import features
+from contracts.inventory import EntityInventory
 from contracts.checkpoint import resolve_checkpoint
 from pipeline.config import DEFAULT_CHECKPOINT, TrainingConfig
 
 
 def encoded_sentences(data_dir: pathlib.Path, checkpoint, limit: int):
-    """(input_ids, casing, labels) per sentence of train.txt, as Transform makes them."""
+    """(input_ids, casing, labels) per sentence of train.txt, as Transform makes them,
+    the longest sentence's pieces and the tags in label-id order."""
     path = data_dir / "train.txt"
     sentences = list(read_sentences(decode_lines(path.read_bytes(), str(path)), str(path)))
     tokenizer = WordPieceTokenizer(checkpoint.vocab_file, checkpoint.lower_case,
                                    checkpoint.strip_accents)
     words = tf.ragged.constant([list(s.tokens) for s in sentences])
-    tags = tf.ragged.constant([[features.LABEL_TO_ID[t] for t in s.ner_tags] for s in sentences],
-                              tf.int64)
+    label_to_id = EntityInventory.from_types(  # the types of train, as ingestion takes them
+        tag[2:] for s in sentences for tag in s.ner_tags if tag != "O").label_to_id
+    tags = tf.ragged.constant([[label_to_id[t] for t in s.ner_tags] for s in sentences], tf.int64)
     encoded = tokenizer.encode(words, tags)
     longest = int(encoded["input_ids"].row_lengths().numpy().max())
     return (encoded["input_ids"][:limit], encoded["casing"][:limit], encoded["labels"][:limit],
-            longest)
+            longest, tuple(label_to_id))
 
 
 def seed_style_batches(input_ids, labels, longest: int, pad_id: int) -> tf.data.Dataset:
@@ -79,13 +81,14 @@ def our_batches(input_ids, casing, labels, pad_id: int, max_length: int,
     return dataset.batched(windows, 32, max_length, pad_id, static_shapes=static_shapes)
 
 
-def compiled_classifier(checkpoint, batches: tf.data.Dataset, casing: bool, jit_compile: bool,
-                        optimizer_factory=make_optimizer):
-    """The classifier compiled as run_fn compiles it, in the caller's precision policy
+def compiled_classifier(checkpoint, tags, batches: tf.data.Dataset, casing: bool,
+                        jit_compile: bool, optimizer_factory=make_optimizer):
+    """The classifier over ``tags`` (in label-id order) compiled as run_fn compiles it,
+    in the caller's precision policy
     (precision.keras_policy), after one warm-up pass over ``batches`` that traces
     every shape."""
     tf_keras.utils.set_random_seed(0)
-    classifier = TokenClassifier(load_token_classifier(checkpoint.directory), casing=casing)
+    classifier = TokenClassifier(load_token_classifier(checkpoint.directory, tags), casing=casing)
     steps = sum(1 for _ in batches)
     # A schedule long enough that no timed pass runs at learning rate 0.
     classifier.compile(optimizer=optimizer_factory(TrainingConfig(), 1000 * steps),
@@ -94,12 +97,12 @@ def compiled_classifier(checkpoint, batches: tf.data.Dataset, casing: bool, jit_
     return classifier
 
 
-def train_passes(checkpoint, batches: tf.data.Dataset, casing: bool, jit_compile: bool,
+def train_passes(checkpoint, tags, batches: tf.data.Dataset, casing: bool, jit_compile: bool,
                  precision: str, optimizer_factory, min_passes: int, min_seconds: float):
     """Seconds of each timed pass (after one warm-up pass that traces every shape)."""
     passes = []
     with keras_policy(precision):
-        classifier = compiled_classifier(checkpoint, batches, casing, jit_compile,
+        classifier = compiled_classifier(checkpoint, tags, batches, casing, jit_compile,
                                          optimizer_factory)
         while len(passes) < min_passes or sum(passes) < min_seconds:
             start = time.perf_counter()
@@ -175,8 +178,8 @@ def measure_variant(name: str, args) -> dict:
     """One variant, in this process."""
     checkpoint = resolve_checkpoint(args.checkpoint)
     pad_id = read_special_ids(checkpoint.vocab_file).pad
-    input_ids, casing, labels, longest = encoded_sentences(args.data_dir, checkpoint,
-                                                           args.sentences)
+    input_ids, casing, labels, longest, tags = encoded_sentences(args.data_dir, checkpoint,
+                                                                 args.sentences)
     style, jit, precision, optimizer = VARIANTS[name]
     batches = (seed_style_batches(input_ids, labels, longest, pad_id) if style == "seed" else
                our_batches(input_ids, casing, labels, pad_id, checkpoint.max_positions,
@@ -184,7 +187,7 @@ def measure_variant(name: str, args) -> dict:
     real, padded, squared = computed_tokens(batches)
     # The seed's model had no casing embedding; ours trains what the default does.
     uses_casing = style == "ours" and TrainingConfig().casing_embedding
-    passes, classifier = train_passes(checkpoint, batches, uses_casing, jit, precision,
+    passes, classifier = train_passes(checkpoint, tags, batches, uses_casing, jit, precision,
                                       optimizer, args.min_passes, args.min_seconds)
     median = float(np.median(passes))
     return {"pass_seconds": [round(p, 2) for p in passes], "real_tokens": real,

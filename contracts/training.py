@@ -74,6 +74,22 @@ def zero_or_at_least(low: int, zero_means: str) -> Check:
     return check
 
 
+def parses(parser: Callable[[str], Any]) -> Check:
+    """A rule that ``parser`` accepts the value (its ValueError says why not)."""
+    def check(value):
+        try:
+            parser(value)
+        except ValueError as error:
+            return str(error)
+        return None
+    return check
+
+
+def optional(parser: Callable[[str], Any]) -> Check:
+    """Like ``parses``, with None (not given) allowed."""
+    return lambda value: None if value is None else parses(parser)(value)
+
+
 def option_name(field_name: str) -> str:
     """The command-line option of a config field."""
     return "--" + field_name.replace("_", "-")
@@ -149,6 +165,11 @@ class TrainingConfig:
                    "(mixed_bfloat16 where the CPU/GPU computes bf16 natively, else float32). "
                    "The exported model computes in float32 whatever trained it.",
         one_of("float32", "mixed_bfloat16", "auto"))
+
+    decoding: str = option(
+        "viterbi", "How the exported model picks each word's tag: 'viterbi' (the best tag "
+                   "sequence that IOB2 allows, so no I-X without its B-X) or 'argmax' (each "
+                   "word's most probable tag alone).", one_of("viterbi", "argmax"))
 
     def validate(self) -> None:
         """Raises ValueError naming the option whose value breaks its rule."""

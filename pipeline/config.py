@@ -7,9 +7,12 @@ sets of defaults; options given on the command line override them.
 
 import dataclasses
 import pathlib
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-from contracts.training import TrainingConfig, at_least, between, option, validate_fields
+from components.conll_example_gen.tag_schemes import scheme_name
+from contracts.inventory import parse_type_list
+from contracts.training import (
+    TrainingConfig, at_least, between, option, optional, parses, validate_fields)
 from pipeline import beam_args, paths
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -23,8 +26,16 @@ class PipelineConfig:
     """Everything a pipeline run depends on; create_pipeline reads nothing else."""
 
     data_dir: str = option(
-        None, "Directory with the CoNLL files: train.txt/valid.txt/test.txt "
-              "(or eng.train/eng.testa/eng.testb). Local path or any tf.io.gfile URL.")
+        None, "Directory with the data: CoNLL files train.txt/valid.txt/test.txt "
+              "(or eng.train/eng.testa/eng.testb), or annotation-tool JSONL "
+              "train.jsonl/valid.jsonl/test.jsonl. Local path or any tf.io.gfile URL.")
+    labels: Optional[str] = option(
+        None, "Entity types the model learns, comma-separated (e.g. PER,ORG,LOC); a tag of "
+              "another type in any split stops the run. Default: the types the train split "
+              "tags, sorted.", optional(parse_type_list))
+    tag_scheme: str = option(
+        "auto", "Tagging scheme of the CoNLL files: iob1, iob2, iobes (also bioes), bilou, or "
+                "'auto' to detect it from the data.", parses(scheme_name))
     pipeline_root: str = option(
         "pipeline_root", "Where TFX writes artifacts (and, locally, ML Metadata).")
     serving_dir: str = option(
@@ -66,6 +77,15 @@ class PipelineConfig:
         validate_fields(self)
         beam_args.check(self.beam_pipeline_args, self.beam_workers)
         self.training.validate()
+
+    @property
+    def declared_types(self) -> Tuple[str, ...]:
+        """``--labels`` as a tuple of types; empty when the data decides."""
+        return parse_type_list(self.labels) if self.labels else ()
+
+    @property
+    def scheme(self) -> str:
+        return scheme_name(self.tag_scheme)
 
     @property
     def resolved_metadata_path(self) -> str:

@@ -125,6 +125,8 @@ def run(config: PipelineConfig) -> None:
             pipeline_name=config.pipeline_name,
             pipeline_root=config.pipeline_root,
             data_dir=config.data_dir,
+            labels=config.declared_types,
+            tag_scheme=config.scheme,
             schema_file=config.schema_file,
             checkpoint=resolve_checkpoint(config.checkpoint),
             training=config.training,

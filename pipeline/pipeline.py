@@ -1,16 +1,17 @@
 """create_pipeline(): the one definition of the TFX graph, shared by every runner."""
 
 import dataclasses
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from tfx import v1 as tfx
 from tfx.dsl.components.base import base_node
 
 from components.conll_example_gen.component import ConllExampleGen
+from components.conll_example_gen.tag_schemes import AUTO
 from components.ner_evaluator.best_blessed_model import BestBlessedModelStrategy
 from components.ner_evaluator.component import NerEvaluator
 from components.pusher.component import IdempotentPusher
-from components.schema_importer.component import ImportSchemaGen
+from components.schema_gen.component import InventorySchemaGen
 from components.transform.component import Transform
 from components.validation_gate.component import ValidationGate
 from contracts.checkpoint import Checkpoint
@@ -33,19 +34,24 @@ def create_components(data_dir: str, schema_file: str, checkpoint: Checkpoint,
                       training: Optional[TrainingConfig] = None, f1_threshold: float = 0.0,
                       regression_tolerance: float = 0.0, serving_dir: Optional[str] = None,
                       vertex_training: Optional[Dict[str, Any]] = None,
-                      baseline_strategy=BestBlessedModelStrategy
+                      baseline_strategy=BestBlessedModelStrategy,
+                      labels: Sequence[str] = (), tag_scheme: str = AUTO
                       ) -> List[base_node.BaseNode]:
     """Ingestion, validation and Transform; with ``training``, also Trainer, Evaluator, Pusher.
 
     A run stops at the ValidationGate on any data anomaly, before Transform.
+    ``labels`` declares the entity inventory (default: the train split's types).
     ``vertex_training`` (pipeline/vertex.py) sends the Trainer to Vertex AI Training.
     ``baseline_strategy`` picks the blessed model the Evaluator compares with.
     """
     example_gen = ConllExampleGen(
-        data_dir=data_dir, code_fingerprint=_executor_code(ConllExampleGen))
+        data_dir=data_dir, labels=labels, tag_scheme=tag_scheme,
+        code_fingerprint=_executor_code(ConllExampleGen))
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_gen = ImportSchemaGen(schema_file=schema_file,
-                                 schema_fingerprint=file_fingerprint(schema_file))
+    schema_gen = InventorySchemaGen(examples=example_gen.outputs["examples"],
+                                    schema_file=schema_file,
+                                    schema_fingerprint=file_fingerprint(schema_file),
+                                    code_fingerprint=code_fingerprint(InventorySchemaGen.__module__))
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
     validation_gate = ValidationGate(anomalies=example_validator.outputs["anomalies"],
@@ -105,7 +111,8 @@ def create_pipeline(pipeline_name: str, pipeline_root: str, data_dir: str, schem
                     beam_pipeline_args: List[str],
                     metadata_connection_config: Optional[object] = None,
                     vertex_training: Optional[Dict[str, Any]] = None,
-                    baseline_strategy=BestBlessedModelStrategy) -> tfx.dsl.Pipeline:
+                    baseline_strategy=BestBlessedModelStrategy,
+                    labels: Sequence[str] = (), tag_scheme: str = AUTO) -> tfx.dsl.Pipeline:
     """Builds the whole pipeline from explicit arguments only (no environment reads,
     no access to the data, the checkpoint or the cloud)."""
     return tfx.dsl.Pipeline(
@@ -113,7 +120,7 @@ def create_pipeline(pipeline_name: str, pipeline_root: str, data_dir: str, schem
         pipeline_root=pipeline_root,
         components=create_components(data_dir, schema_file, checkpoint, training, f1_threshold,
                                      regression_tolerance, serving_dir, vertex_training,
-                                     baseline_strategy),
+                                     baseline_strategy, labels, tag_scheme),
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args,

@@ -10,6 +10,7 @@ from typing import Dict
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from components.conll_example_gen.executor import COUNTS
 from contracts import features
 
 _STATES = {
@@ -24,7 +25,6 @@ def execution_state(execution: metadata_store_pb2.Execution) -> str:
     return _STATES.get(execution.last_known_state, "unknown")
 
 
-_COUNTS = ("sentences", "tokens", "entities", "iob1_tags_rewritten")
 
 
 def open_store(metadata_path: str) -> metadata_store.MetadataStore:
@@ -75,10 +75,15 @@ def summarize(metadata_path: str, pipeline_name: str) -> str:
     if example_gen is not None:
         examples = output_artifacts(store, example_gen)["examples"]
         lines.append(f"Examples: {examples.uri}")
-        lines.append("  " + "".join(f"{name:>22}" for name in ("split",) + _COUNTS))
+        properties = examples.custom_properties
+        lines.append(f"  tag scheme {properties['tag_scheme'].string_value} (served as IOB2); "
+                     f"entity types: {properties['entity_types'].string_value or 'none'}")
+        names = ("split",) + COUNTS
+        lines.append("  " + "".join(f"{name:>{max(len(name) + 2, 7)}}" for name in names))
         for split in (features.TRAIN_SPLIT, features.EVAL_SPLIT, features.TEST_SPLIT):
-            counts = [examples.custom_properties[f"{split}_{key}"].int_value for key in _COUNTS]
-            lines.append("  " + "".join(f"{value:>22}" for value in [split] + counts))
+            counts = [properties[f"{split}_{key}"].int_value for key in COUNTS]
+            lines.append("  " + "".join(f"{value:>{max(len(name) + 2, 7)}}"
+                                        for name, value in zip(names, [split] + counts)))
     evaluator = executions.get("NerEvaluator")
     if evaluator is not None:
         outputs = output_artifacts(store, evaluator)

@@ -5,9 +5,14 @@ import pathlib
 
 import pytest
 
+from contracts.inventory import EntityInventory
+
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED_CONLL_DIR = pathlib.Path(
     os.environ.get("CONLL_DATA_DIR", PROJECT_ROOT.parent / "shared" / "data" / "conll2003"))
+
+# The inventory ingestion takes from CoNLL-2003's train split (its four types, sorted).
+CONLL = EntityInventory.from_types(("PER", "ORG", "LOC", "MISC"))
 
 TINY_TRAIN = """-DOCSTART- -X- -X- O
 
@@ -19,6 +24,8 @@ call NN I-NP O
 
 Peter NNP B-NP B-PER
 Blackburn NNP I-NP I-PER
+in IN B-PP O
+Brussels NNP B-NP B-LOC
 """
 TINY_EVAL = "BRUSSELS NNP B-NP B-LOC\n1996-08-22 CD I-NP O\n"
 TINY_TEST = "-DOCSTART- -X- -X- O\n\nJapan NNP B-NP B-LOC\nwins VBZ B-VP O\n"

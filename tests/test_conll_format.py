@@ -3,7 +3,7 @@
 import pytest
 
 from components.conll_example_gen.conll_format import (
-    ConllFormatError, SplitStats, decode_lines, read_sentences, to_iob2)
+    ConllFormatError, SplitStats, decode_lines, read_sentences)
 
 
 def read(text, source="data/train.txt"):
@@ -76,13 +76,12 @@ def test_iob1_is_rewritten_to_iob2_and_counted():
     assert sentence.retagged == 3
 
 
-def test_iob2_is_left_alone():
-    tags = ("B-PER", "I-PER", "B-PER", "O", "B-LOC")
-    assert to_iob2(tags) == (tags, 0)
-
-
-def test_i_tag_after_other_type_starts_a_chunk():
-    assert to_iob2(["B-PER", "I-LOC"]) == (("B-PER", "B-LOC"), 1)
+def test_iobes_is_rewritten_and_a_foreign_prefix_names_the_scheme():
+    text = "Zoë S-person\nsaw O\nStar B-creative-work\nWars E-creative-work\n"
+    (sentence,) = list(read_sentences(text.splitlines(), "t.txt", "IOBES"))
+    assert sentence.ner_tags == ("B-person", "O", "B-creative-work", "I-creative-work")
+    with pytest.raises(ConllFormatError, match=r"t.txt:1: NER tag 'S-person' is not in the IOB2 scheme"):
+        list(read_sentences(text.splitlines(), "t.txt", "IOB2"))
 
 
 @pytest.mark.parametrize("text, line_number, message", [
@@ -92,9 +91,9 @@ def test_i_tag_after_other_type_starts_a_chunk():
     ("A B C D E\n", 1, "found 5"),
     ("A O\n\tO\n", 2, "empty token"),
     ("A O\n  NNP O\n", 2, "empty token"),
-    ("EU B_ORG\n", 1, "NER tag 'B_ORG' is not O, B-<type> or I-<type>"),
+    ("EU B_ORG\n", 1, "NER tag 'B_ORG' is not O or <prefix>-<type>"),
     ("EU B-\n", 1, "NER tag 'B-'"),
-    ("EU S-ORG\n", 1, "NER tag 'S-ORG'"),
+    ("EU X-ORG\n", 1, "NER tag 'X-ORG'"),
     ("EU o\n", 1, "NER tag 'o'"),
 ])
 def test_errors_name_file_line_and_text(text, line_number, message):

@@ -7,15 +7,15 @@ import tensorflow as tf
 from seqeval.metrics.sequence_labeling import get_entities
 
 from modules.trainer.entities import decode_entities
-from contracts import features
+from tests.conftest import CONLL
 
 
 def decode(sentences):
     ids = tf.RaggedTensor.from_row_lengths(
-        tf.constant([features.LABEL_TO_ID[tag] for tags in sentences for tag in tags], tf.int64),
+        tf.constant([CONLL.label_to_id[tag] for tags in sentences for tag in tags], tf.int64),
         [len(tags) for tags in sentences])
     out = decode_entities(ids)
-    return [(int(s), features.ENTITY_TYPES[int(t)], int(a), int(b)) for s, t, a, b in
+    return [(int(s), CONLL.types[int(t)], int(a), int(b)) for s, t, a, b in
             zip(out["sentence"], out["type"], out["first_word"], out["last_word"])]
 
 
@@ -47,6 +47,6 @@ def test_entities_never_cross_sentences():
 
 def test_random_sequences_match_seqeval():
     generator = random.Random(7)
-    sentences = [[generator.choice(features.LABELS) for _ in range(generator.randint(0, 12))]
+    sentences = [[generator.choice(CONLL.labels) for _ in range(generator.randint(0, 12))]
                  for _ in range(500)]
     assert decode(sentences) == reference(sentences)

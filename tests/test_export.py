@@ -22,6 +22,7 @@ from modules.trainer import export
 from modules.transform.graph_ops import SERVING_SAFE_OPS, non_core_ops
 from modules.transform.preprocessing import preprocessing_fn
 from modules.transform.tokenization import CASINGS, read_special_ids
+from tests.conftest import CONLL
 
 # First piece of a word (MiniLM is uncased and strips accents) -> its tag;
 # Merkel and Macron are mer ##kel and macro ##n.
@@ -39,7 +40,7 @@ class RuleClassifier(tf.Module):
         super().__init__()
         with open(vocab_file, encoding="utf-8") as handle:
             self.vocab = [line.rstrip("\n") for line in handle]
-        labels = [features.LABEL_TO_ID.get(RULES.get(piece, "O")) for piece in self.vocab]
+        labels = [CONLL.label_to_id.get(RULES.get(piece, "O")) for piece in self.vocab]
         self.label_of_piece = tf.constant(labels, tf.int64)
         self.window = window
 
@@ -49,7 +50,7 @@ class RuleClassifier(tf.Module):
     def __call__(self, inputs, training=False):
         del training
         tf.debugging.assert_less_equal(tf.shape(inputs["input_ids"])[1], self.window)
-        return 10.0 * tf.one_hot(self.labels(inputs["input_ids"]), len(features.LABELS))
+        return 10.0 * tf.one_hot(self.labels(inputs["input_ids"]), len(CONLL.labels))
 
 
 class ContextClassifier(RuleClassifier):
@@ -59,8 +60,8 @@ class ContextClassifier(RuleClassifier):
     def labels(self, input_ids):
         jordan = tf.equal(input_ids, self.vocab.index("jordan"))
         sport = tf.reduce_any(tf.equal(input_ids, self.vocab.index("basketball")), axis=1)
-        person = tf.where(sport[:, None], features.LABEL_TO_ID["B-PER"],
-                          features.LABEL_TO_ID["B-LOC"])
+        person = tf.where(sport[:, None], CONLL.label_to_id["B-PER"],
+                          CONLL.label_to_id["B-LOC"])
         return tf.where(jordan, tf.cast(person, tf.int64), super().labels(input_ids))
 
 
@@ -73,10 +74,10 @@ class CasingClassifier(tf.Module):
     def __call__(self, inputs, training=False):
         del training
         casing = inputs["casing"]
-        labels = tf.where(casing == CASINGS.index("upper"), features.LABEL_TO_ID["B-ORG"],
+        labels = tf.where(casing == CASINGS.index("upper"), CONLL.label_to_id["B-ORG"],
                           tf.where(casing == CASINGS.index("title"),
-                                   features.LABEL_TO_ID["B-PER"], features.LABEL_TO_ID["O"]))
-        return 10.0 * tf.one_hot(labels, len(features.LABELS))
+                                   CONLL.label_to_id["B-PER"], CONLL.label_to_id["O"]))
+        return 10.0 * tf.one_hot(labels, len(CONLL.labels))
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,8 @@ def transform_output(minilm_dir, tmp_path_factory) -> tft.TFTransformOutput:
 def export_and_load(classifier, transform_output, vocab_file, directory, context_length=0):
     module = export.NerModule(export.ServedClassifier(classifier),
                               transform_output.transform_features_layer(), classifier.window,
-                              read_special_ids(vocab_file).pad, context_length)
+                              read_special_ids(vocab_file).pad, CONLL,
+                              context_length)
     export.export(module, str(directory))
     return directory, tf.saved_model.load(str(directory))
 

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from modules.trainer.model import TokenClassifier, inference_copy, load_token_classifier
 from modules.transform.tokenization import CASINGS
+from tests.conftest import CONLL
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def inputs():
 
 def test_casing_embedding_starts_as_the_checkpoint(tiny_checkpoint, inputs):
     """Zero-initialised: before training, casing changes nothing."""
-    bert = load_token_classifier(str(tiny_checkpoint))
+    bert = load_token_classifier(str(tiny_checkpoint), CONLL.labels)
     with_casing = TokenClassifier(bert, casing=True)
     without = TokenClassifier(bert)
     np.testing.assert_allclose(with_casing(inputs).numpy(), without(inputs).numpy(), atol=1e-5)
@@ -27,7 +28,7 @@ def test_casing_embedding_starts_as_the_checkpoint(tiny_checkpoint, inputs):
 
 
 def test_casing_reaches_the_logits_once_learned(tiny_checkpoint, inputs):
-    classifier = TokenClassifier(load_token_classifier(str(tiny_checkpoint)), casing=True)
+    classifier = TokenClassifier(load_token_classifier(str(tiny_checkpoint), CONLL.labels), casing=True)
     weights = np.random.default_rng(0).normal(
         size=(len(CASINGS), classifier.bert.config.hidden_size))
     classifier.casing_embedding.set_weights([weights.astype(np.float32)])
@@ -42,7 +43,7 @@ def test_casing_reaches_the_logits_once_learned(tiny_checkpoint, inputs):
 
 
 def test_inference_copy_keeps_the_casing_embedding_in_float32(tiny_checkpoint, inputs):
-    classifier = TokenClassifier(load_token_classifier(str(tiny_checkpoint)), casing=True)
+    classifier = TokenClassifier(load_token_classifier(str(tiny_checkpoint), CONLL.labels), casing=True)
     classifier.casing_embedding.set_weights(
         [np.full((len(CASINGS), classifier.bert.config.hidden_size), 0.5, np.float32)])
     copy = inference_copy(classifier)

@@ -6,6 +6,7 @@ import pytest
 from seqeval.metrics import f1_score, precision_score, recall_score
 
 from components.ner_evaluator import metrics, report
+from tests.conftest import CONLL
 
 GOLD = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "I-ORG", "O"], ["B-MISC", "O"],
         ["I-LOC", "I-LOC", "O", "B-PER"]]
@@ -14,7 +15,7 @@ PREDICTED = [["B-PER", "I-PER", "O", "B-ORG"], ["B-ORG", "O", "O"], ["O", "B-MIS
 
 
 def test_micro_and_per_type_scores_are_seqeval_default():
-    scores = metrics.entity_scores(GOLD, PREDICTED)
+    scores = metrics.entity_scores(GOLD, PREDICTED, CONLL.types)
     assert scores["micro"]["precision"] == pytest.approx(precision_score(GOLD, PREDICTED))
     assert scores["micro"]["recall"] == pytest.approx(recall_score(GOLD, PREDICTED))
     assert scores["micro"]["f1"] == pytest.approx(f1_score(GOLD, PREDICTED))
@@ -27,7 +28,7 @@ def test_micro_and_per_type_scores_are_seqeval_default():
 
 
 def test_types_without_entities_score_zero():
-    scores = metrics.entity_scores([["B-PER"]], [["B-PER"]])
+    scores = metrics.entity_scores([["B-PER"]], [["B-PER"]], CONLL.types)
     assert scores["ORG"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
     assert scores["micro"]["f1"] == 1.0
 
@@ -39,7 +40,7 @@ def test_token_metrics_over_words():
 
 
 def test_confusion_matrix_of_entity_types():
-    confusion = metrics.entity_confusion(GOLD, PREDICTED)
+    confusion = metrics.entity_confusion(GOLD, PREDICTED, CONLL.types)
     assert confusion["LOC"]["ORG"] == 1            # B-LOC predicted as B-ORG, same span
     assert confusion["ORG"][metrics.MISSED] == 1    # span differs
     assert confusion["MISC"][metrics.MISSED] == 1

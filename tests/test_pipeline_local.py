@@ -11,17 +11,19 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from transformers import BertTokenizerFast
 
+from components.conll_example_gen.executor import COUNTS
 from modules.transform import preprocessing
 from modules.transform.graph_ops import SERVING_SAFE_OPS, non_core_ops
-from components.validation_gate.component import DataAnomaliesError
 from contracts import features
 from pipeline import local_runner, run_summary
+from pipeline.errors import data_error_message
 from pipeline.config import config_for_profile
 from tests.conftest import TINY_EVAL, TINY_TEST, write_conll_dir
 
-EXPECTED_COUNTS = {"train": ["14041", "203621", "23499", "0"],
-                   "eval": ["3250", "51362", "5942", "0"],
-                   "test": ["3453", "46435", "5648", "0"]}
+# sentences, tokens, entities, IOB1 rewrites, repairs, misaligned spans, empty records
+EXPECTED_COUNTS = {"train": ["14041", "203621", "23499", "0", "0", "0", "0"],
+                   "eval": ["3250", "51362", "5942", "0", "0", "0", "0"],
+                   "test": ["3453", "46435", "5648", "0", "0", "0", "0"]}
 
 
 def latest_executions(config):
@@ -34,7 +36,7 @@ def split_records(artifact, split):
     return tf.data.TFRecordDataset(files, compression_type="GZIP")
 
 
-ALL_NODES = ("ConllExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator",
+ALL_NODES = ("ConllExampleGen", "InventorySchemaGen", "StatisticsGen", "ExampleValidator",
              "ValidationGate", "Transform", "Trainer", "baseline_model_resolver",
              "NerEvaluator", "Pusher")
 
@@ -82,7 +84,7 @@ def test_every_component_ran_once_and_counts_match(full_run):
     examples = run_summary.output_artifacts(store, executions["ConllExampleGen"])["examples"]
     for split, counts in EXPECTED_COUNTS.items():
         recorded = [examples.custom_properties[f"{split}_{key}"].int_value
-                    for key in ("sentences", "tokens", "entities", "iob1_tags_rewritten")]
+                    for key in COUNTS]
         assert recorded == [int(count) for count in counts], split
     summary = run_summary.summarize(full_run.resolved_metadata_path, full_run.pipeline_name)
     for split, counts in EXPECTED_COUNTS.items():
@@ -205,21 +207,23 @@ def test_unreachable_threshold_leaves_serving_dir_untouched(full_run):
     assert "NOT BLESSED: test entity F1" in summary and "Not pushed" in summary
 
 
-def test_unknown_tag_stops_the_run_naming_tag_and_file(tmp_path, tiny_checkpoint):
+def test_a_test_tag_outside_the_train_inventory_stops_the_run_before_training(
+        tmp_path, tiny_checkpoint):
     data_dir = write_conll_dir(tmp_path / "conll", {
-        "train.txt": "Monday B-DATE\nEU B-ORG\n", "valid.txt": TINY_EVAL, "test.txt": TINY_TEST})
+        "train.txt": "Japan B-LOC\nEU B-ORG\n", "valid.txt": TINY_EVAL,
+        "test.txt": TINY_TEST + "\nMonday NNP B-NP B-DATE\n"})
     config = config_for_profile("quick", data_dir=str(data_dir),
                                 pipeline_root=str(tmp_path / "root"),
                                 serving_dir=str(tmp_path / "serving"),
                                 checkpoint=str(tiny_checkpoint))
-    with pytest.raises(DataAnomaliesError) as caught:
+    with pytest.raises(Exception) as caught:
         local_runner.run(config)
-    message = str(caught.value)
-    assert "B-DATE" in message
-    assert str(data_dir / "train.txt") in message
-    assert "ner_tags" in message
+    message = data_error_message(caught.value)
+    assert message.startswith(f"{data_dir / 'test.txt'}:6: entity types outside the inventory "
+                              f"(LOC, ORG: the types of the train split): B-DATE")
     _, executions = latest_executions(config)
     assert "Transform" not in executions and "Trainer" not in executions
+    assert not (tmp_path / "serving").exists()
 
 
 def test_history_records_the_steps_trained(full_run):

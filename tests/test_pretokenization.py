@@ -78,7 +78,11 @@ def test_empty_inputs():
     ("It rose 1.5 pct to 1,000.", "It rose 1.5 pct to 1,000 ."),
     ("Scores: 6-3 7-6 (8-6).", "Scores : 6-3 7-6 ( 8-6 ) ."),
     ("Write to x@y.com or see www.reuters.com.", "Write to x@y.com or see www.reuters.com ."),
-    ("It costs $ 4.50, or C$5.", "It costs $ 4.50 , or C$5 ."),
+    ("It costs $ 4.50, or C$5.", "It costs $ 4.50 , or C$ 5 ."),
+    # Money: the currency symbol comes off the amount, only at the start of a word.
+    ("(A$1.2bn) vs NZ$0.5 and S$6.05", "( A$ 1.2bn ) vs NZ$ 0.5 and S$ 6.05"),
+    ("Up $.50 to +$0.50, ₹500 or R$3.", "Up $ .50 to +$0.50 , ₹ 500 or R$ 3 ."),
+    ("US$ million, $ and $s; MP3, F16, 4$", "US$ million , $ and $s ; MP3 , F16 , 4$"),
     ("The 1996/97 season starts at 10:30; be there!",
      "The 1996/97 season starts at 10:30 ; be there !"),
     # Quotes, brackets and clitics.
@@ -97,6 +101,21 @@ def test_empty_inputs():
 ])
 def test_conll_rules(sentence, expected):
     assert words_of(sentence) == expected.split(" ")
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    ("It cost $57,600.",
+     [("It", 0, 2), ("cost", 3, 7), ("$", 8, 9), ("57,600", 9, 15), (".", 15, 16)]),
+    ("US$5, C$1.2 or HK$3",
+     [("US$", 0, 3), ("5", 3, 4), (",", 4, 5), ("C$", 6, 8), ("1.2", 8, 11), ("or", 12, 14),
+      ("HK$", 15, 18), ("3", 18, 19)]),
+    # "€" takes 3 bytes, "£" and "¥" 2.
+    ("€50 (£10) ¥100.",
+     [("€", 0, 3), ("50", 3, 5), ("(", 6, 7), ("£", 7, 9), ("10", 9, 11), (")", 11, 12),
+      ("¥", 13, 15), ("100", 15, 18), (".", 18, 19)]),
+])
+def test_currency_symbol_comes_off_the_amount_with_byte_offsets(sentence, expected):
+    assert pretokenize([sentence]) == [expected]
 
 
 @pytest.mark.parametrize("sentence,expected", [
@@ -125,6 +144,7 @@ def test_any_unicode_white_space_separates(sentence):
     "( Reuters ) \" I 'm sure we 're right , \" O'Neill 's aide said of the U.S. plan .",
     "Farmers ' Union chairman said : ' No ! ' ...",
     "Results : 1. Japan 6-3 7-6 ( 8-6 ) -- 3.50 , 1,000 ; $ 12 ( a.m. ) ?",
+    "It cost $ 57,600 , US$ 5 , C$ 1.2 , HK$ 3 , € 50 , £ 10 , ¥ 100 or +$0.50 .",
 ])
 def test_already_tokenized_text_comes_back_unchanged(tokens):
     assert words_of(tokens) == tokens.split(" ")

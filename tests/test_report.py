@@ -12,6 +12,7 @@ import tf_keras
 from components.ner_evaluator import charts, errors, metrics, report
 from modules.trainer import plots
 from modules.trainer.callbacks import EpochValidation, StepLossLog, loss_record_interval
+from tests.conftest import CONLL
 
 # One sentence per kind of error, plus one without error.
 TOKENS = [["EU", "rejects", "German", "call"],
@@ -79,7 +80,7 @@ def test_every_span_seqeval_misses_is_in_exactly_one_error(error_rows):
     assert sum(len(error[2]) for error in found) == gold_spans - correct
     assert sum(len(error[3]) for error in found) == predicted_spans - correct
     # The type confusions are the confusion matrix's off-diagonal cells of real types.
-    confusion = metrics.entity_confusion(GOLD, PREDICTED)
+    confusion = metrics.entity_confusion(GOLD, PREDICTED, CONLL.types)
     assert confusion["ORG"]["LOC"] == sum(error[0] == errors.TYPE for error in found) == 1
 
 
@@ -155,8 +156,8 @@ def _png_size(path):
 def _results():
     splits = {}
     for split in ("eval", "test"):
-        splits[split] = {"entities": metrics.entity_scores(GOLD, PREDICTED),
-                         "confusion": metrics.entity_confusion(GOLD, PREDICTED),
+        splits[split] = {"entities": metrics.entity_scores(GOLD, PREDICTED, CONLL.types),
+                         "confusion": metrics.entity_confusion(GOLD, PREDICTED, CONLL.types),
                          "loss": 0.1, "accuracy": 0.9}
     return {"splits": splits}
 
@@ -234,7 +235,7 @@ def test_step_loss_interval_and_validation():
 
 
 def test_epoch_validation_records_the_step():
-    validation = EpochValidation(eval_batches=None, patience=2)
+    validation = EpochValidation(eval_batches=None, patience=2, labels=CONLL.labels)
     validation.evaluate = lambda: {"eval_loss": 0.5, "eval_accuracy": 0.9,
                                    "eval_entity_f1": 0.7}
     validation.set_model(tf_keras.Sequential([tf_keras.layers.Dense(1, input_shape=(1,))]))

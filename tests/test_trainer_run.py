@@ -8,13 +8,13 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
-from contracts import features
 from contracts.training import TrainingConfig
 from modules.trainer.callbacks import EpochValidation, ProgressLog
 from modules.trainer.losses import masked_loss
 from modules.trainer.optimizer import make_optimizer
 from modules.trainer.run import plan_steps, train
 from modules.transform.tokenization import IGNORED_LABEL
+from tests.conftest import CONLL
 
 BATCHES_PER_EPOCH = 5
 
@@ -25,7 +25,7 @@ class TinyTagger(tf_keras.Model):
     def __init__(self):
         super().__init__()
         self.embed = tf_keras.layers.Embedding(50, 8)
-        self.logits = tf_keras.layers.Dense(len(features.LABELS))
+        self.logits = tf_keras.layers.Dense(len(CONLL.labels))
 
     def call(self, inputs, training=False):
         return self.logits(self.embed(inputs["input_ids"]))
@@ -34,7 +34,7 @@ class TinyTagger(tf_keras.Model):
 def batches(count: int, seed: int) -> tf.data.Dataset:
     rng = np.random.default_rng(seed)
     ids = rng.integers(5, 50, size=(count * 4, 6))
-    labels = rng.integers(0, len(features.LABELS), size=ids.shape)
+    labels = rng.integers(0, len(CONLL.labels), size=ids.shape)
     labels[:, 0] = labels[:, -1] = IGNORED_LABEL
     return tf.data.Dataset.from_tensor_slices(
         ({"input_ids": ids, "attention_mask": np.ones_like(ids)}, labels)).batch(4)
@@ -66,7 +66,7 @@ def test_training_stops_at_the_cap_and_validates_the_partial_epoch(epochs, max_s
     total_steps, _ = plan_steps(hp, BATCHES_PER_EPOCH)
     model = TinyTagger()
     model.compile(optimizer=make_optimizer(hp, total_steps), loss=masked_loss)
-    validation = EpochValidation(batches(2, seed=1), hp.early_stopping_patience)
+    validation = EpochValidation(batches(2, seed=1), hp.early_stopping_patience, CONLL.labels)
     with caplog.at_level(logging.INFO, logger="ner_pipeline.progress"):
         trained = train(model, batches(BATCHES_PER_EPOCH, seed=0), BATCHES_PER_EPOCH,
                         total_steps, [ProgressLog(total_steps, every=1), validation])

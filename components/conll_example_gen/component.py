@@ -5,21 +5,26 @@ its driver: input fingerprints, spans and the cache hit on unchanged files.
 """
 
 import os
-from typing import Optional
+from typing import Optional, Sequence
 
-from google.protobuf import wrappers_pb2
+from google.protobuf import struct_pb2
 from tfx.components import FileBasedExampleGen
 from tfx.dsl.components.base import executor_spec
 from tfx.proto import example_gen_pb2
 
 from components.conll_example_gen import executor
 from components.conll_example_gen.split_files import default_input_config
+from components.conll_example_gen.tag_schemes import AUTO
 
 
-def _packed(code_fingerprint: str) -> example_gen_pb2.CustomConfig:
-    """ExampleGen's custom_config is a proto Any; the executor ignores it."""
+def _packed(settings: dict) -> example_gen_pb2.CustomConfig:
+    """ExampleGen's custom_config is a proto Any: here a Struct of the settings."""
     custom_config = example_gen_pb2.CustomConfig()
-    custom_config.custom_config.Pack(wrappers_pb2.StringValue(value=code_fingerprint))
+    custom_config.custom_config.Pack(struct_pb2.Struct(fields={
+        key: struct_pb2.Value(string_value=value) if isinstance(value, str) else
+        struct_pb2.Value(list_value=struct_pb2.ListValue(
+            values=[struct_pb2.Value(string_value=item) for item in value]))
+        for key, value in settings.items()}))
     return custom_config
 
 
@@ -29,11 +34,15 @@ class ConllExampleGen(FileBasedExampleGen):
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
     def __init__(self, data_dir: str, input_config: Optional[example_gen_pb2.Input] = None,
-                 code_fingerprint: str = ""):
+                 labels: Sequence[str] = (), tag_scheme: str = AUTO, code_fingerprint: str = ""):
         """``input_config`` defaults to each split's conventional file, looked up in
         ``data_dir`` when the component runs (split_files.py): building the
-        pipeline reads nothing. ``code_fingerprint`` (of the executor's code) goes
-        into the cache key."""
+        pipeline reads nothing. ``labels`` declares the entity inventory (default:
+        the train split's types); ``tag_scheme`` is a tag_schemes name or 'auto'.
+        ``code_fingerprint`` (of the executor's code) goes into the cache key."""
         super().__init__(input_base=os.fspath(data_dir),
                          input_config=input_config or default_input_config(),
-                         custom_config=_packed(code_fingerprint))
+                         custom_config=_packed({
+                             executor.LABELS_KEY: list(labels),
+                             executor.TAG_SCHEME_KEY: tag_scheme,
+                             executor.CODE_FINGERPRINT_KEY: code_fingerprint}))

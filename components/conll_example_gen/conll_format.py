@@ -10,8 +10,8 @@ Accepted layouts (columns separated by spaces or tabs, one token per line):
   4 columns  ``token POS chunk NER`` (CoNLL-2003)
 ``-DOCSTART-`` lines start documents, blank lines end sentences. CRLF line
 ends, trailing blanks, a missing final newline and a UTF-8 byte-order mark
-are fine. IOB1 tags (the original CoNLL-2003 distribution) are rewritten to
-IOB2 and counted.
+are fine. Tags in IOB1, IOB2, IOBES or BILOU are rewritten to IOB2
+(tag_schemes.py), counting IOB1 rewrites and repairs of ill-formed tags.
 """
 
 import codecs
@@ -19,9 +19,11 @@ import dataclasses
 import re
 from typing import Dict, Iterable, Iterator, Optional, Sequence, Tuple
 
+from components.conll_example_gen.tag_schemes import (
+    AS_WRITTEN, PREFIXES, Conversion, split_tag, to_iob2)
+
 DOCSTART = "-DOCSTART-"
 _COLUMN_SEPARATOR = re.compile(r"[ \t]+")
-_TAG = re.compile(r"O|[BI]-\S+")
 
 
 class ConllFormatError(ValueError):
@@ -46,26 +48,8 @@ class Sentence:
     pos_tags: Optional[Tuple[str, ...]]
     chunk_tags: Optional[Tuple[str, ...]]
     first_line: int
-    retagged: int  # tags rewritten from IOB1 to IOB2
-
-
-def to_iob2(tags: Iterable[str]) -> Tuple[Tuple[str, ...], int]:
-    """Rewrites chunk-opening ``I-X`` tags as ``B-X``; returns tags and rewrite count.
-
-    In IOB1 a chunk starts with ``I-X`` unless it directly follows a chunk of
-    the same type; IOB2 always starts with ``B-X``. Applying this to IOB2
-    input changes nothing.
-    """
-    result = []
-    rewritten = 0
-    previous = "O"
-    for tag in tags:
-        if tag.startswith("I-") and previous[2:] != tag[2:]:
-            tag = "B-" + tag[2:]
-            rewritten += 1
-        result.append(tag)
-        previous = tag
-    return tuple(result), rewritten
+    retagged: int  # IOB1 chunk openings rewritten to B-
+    repaired: int = 0  # ill-formed tags that start a new chunk (tag_schemes.py)
 
 
 def _column_names(column_count: int) -> Tuple[str, ...]:
@@ -76,12 +60,17 @@ def _column_names(column_count: int) -> Tuple[str, ...]:
     }[column_count]
 
 
-def read_sentences(lines: Iterable[str], source: str) -> Iterator[Sentence]:
+def read_sentences(lines: Iterable[str], source: str, scheme: Optional[str] = None
+                   ) -> Iterator[Sentence]:
     """Yields the sentences of one CoNLL file, raising ConllFormatError on bad lines.
 
     ``lines`` are the file's lines (with or without line ends); ``source``
     names the file in errors and in document ids. The column count is fixed
-    by the file's first token line.
+    by the file's first token line. ``scheme`` (tag_schemes.SCHEMES) is the
+    one the tags are in: a tag with another scheme's prefix is an error.
+    Without it any prefix is read, and a chunk-opening I- counts as IOB1;
+    with AS_WRITTEN the tags are not rewritten (survey.py reads them so).
+    The tags of a sentence are on consecutive lines from ``first_line``.
     """
     document_name = re.split(r"[\\/]", source)[-1]
     document_number = 0
@@ -93,16 +82,18 @@ def read_sentences(lines: Iterable[str], source: str) -> Iterator[Sentence]:
 
     def finish_sentence() -> Sentence:
         columns = dict(zip(column_names, zip(*rows)))
-        ner_tags, retagged = to_iob2(columns["ner"])
+        converted = (Conversion(columns["ner"], 0, 0) if scheme == AS_WRITTEN
+                     else to_iob2(columns["ner"], scheme or "IOB1"))
         return Sentence(
             document_id=f"{document_name}:{document_number}",
             sentence_index=sentence_index,
             tokens=columns["token"],
-            ner_tags=ner_tags,
+            ner_tags=converted.tags,
             pos_tags=columns.get("pos"),
             chunk_tags=columns.get("chunk"),
             first_line=first_line,
-            retagged=retagged,
+            retagged=converted.rewritten,
+            repaired=converted.repaired,
         )
 
     for line_number, raw_line in enumerate(lines, start=1):
@@ -133,14 +124,25 @@ def read_sentences(lines: Iterable[str], source: str) -> Iterator[Sentence]:
                 source, line_number, line,
                 f"expected {len(column_names)} columns ({' '.join(column_names)}) like the file's "
                 f"first token line, found {len(fields)}")
-        if not _TAG.fullmatch(fields[-1]):
-            raise ConllFormatError(
-                source, line_number, line, f"NER tag {fields[-1]!r} is not O, B-<type> or I-<type>")
+        _check_tag(fields[-1], scheme, source, line_number, line)
         if not rows:
             first_line = line_number
         rows.append(fields)
     if rows:
         yield finish_sentence()
+
+
+def _check_tag(tag: str, scheme: Optional[str], source: str, line_number: int, line: str):
+    parts = split_tag(tag)
+    if parts is None:
+        raise ConllFormatError(
+            source, line_number, line,
+            f"NER tag {tag!r} is not O or <prefix>-<type> (prefixes B, I, E, S, L, U)")
+    if scheme in PREFIXES and parts[0] != "O" and parts[0] not in PREFIXES[scheme]:
+        raise ConllFormatError(
+            source, line_number, line,
+            f"NER tag {tag!r} is not in the {scheme} scheme (prefixes "
+            f"{', '.join(PREFIXES[scheme])}); pass --tag-scheme auto or the file's scheme")
 
 
 def decode_lines(data: bytes, source: str) -> Iterator[str]:

@@ -1,21 +1,28 @@
 """ConllExampleGen executor: CoNLL files to one tf.Example per sentence.
 
-A file is parsed as a whole by one Beam worker (sentences, documents and line
-numbers are sequential), files and splits in parallel. Besides the examples,
-each split's counts are taken twice: from the parsed sentences and from the
-records actually written. They must agree, and they are kept as artifact
-custom properties and as ``conll_stats.json`` beside the splits, so nothing
-can be dropped silently.
+First a light pass over every split (survey.py) finds the tagging scheme and
+the entity inventory (declared, or the train split's types) and stops on a
+tag outside it, naming file and line. The inventory is written beside the
+splits (contracts/inventory.py) and recorded on the artifact; later stages
+read it from there.
+
+Then a file is parsed as a whole by one Beam worker (sentences, documents and
+line numbers are sequential), files and splits in parallel, tags rewritten
+to IOB2. Besides the examples, each split's counts are taken twice: from the
+parsed sentences and from the records actually written. They must agree, and
+they are kept as artifact custom properties and as ``conll_stats.json``
+beside the splits, so nothing can be dropped silently.
 """
 
 import dataclasses
 import json
 import os
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
 from absl import logging
+from google.protobuf import json_format, struct_pb2
 from tfx.components.example_gen import base_example_gen_executor
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
@@ -24,9 +31,21 @@ from tfx.utils import proto_utils
 from components.conll_example_gen.conll_format import (
     Sentence, SplitStats, decode_lines, read_sentences)
 from components.conll_example_gen.split_files import resolve_split_files
+from components.conll_example_gen.jsonl_format import pretokenize, read_jsonl
+from components.conll_example_gen.survey import (
+    SplitSurvey, check_inventory, decide_inventory, survey_conll, survey_jsonl)
+from components.conll_example_gen.tag_schemes import AS_WRITTEN, AUTO, SchemeEvidence
 from contracts import features
+from contracts.inventory import EntityInventory, write_inventory
 
 STATS_FILE_NAME = "conll_stats.json"
+# Keys of the component's custom_config (a Struct, see component.py).
+LABELS_KEY = "labels"
+TAG_SCHEME_KEY = "tag_scheme"
+CODE_FINGERPRINT_KEY = "code_fingerprint"  # read only by TFX's cache
+# Per-split counts kept on the artifact as <split>_<count>.
+COUNTS = ("sentences", "tokens", "entities", "iob1_tags_rewritten", "repaired_tags",
+          "misaligned_spans", "records_without_words")
 
 
 class EmptySplitError(ValueError):
@@ -57,36 +76,85 @@ def sentence_to_example(sentence: Sentence) -> tf.train.Example:
     return tf.train.Example(features=tf.train.Features(feature=feature))
 
 
-def _read_file(path: str) -> Iterator[Sentence]:
+def _file_lines(path: str) -> Iterator[str]:
     with tf.io.gfile.GFile(path, "rb") as handle:
         data = handle.read()
+    return decode_lines(data, path)
+
+
+def _is_jsonl(path: str) -> bool:
+    return path.endswith(features.JSONL_SUFFIX)
+
+
+def _read_file(path: str, scheme: str) -> Iterator[Sentence]:
+    """A CoNLL file's sentences in IOB2, or a JSONL file's records (whose spans
+    give IOB2 whatever ``scheme`` the CoNLL files are in)."""
     count = 0
-    for sentence in read_sentences(decode_lines(data, path), path):
+    sentences = (read_jsonl(_file_lines(path), path, pretokenize) if _is_jsonl(path)
+                 else read_sentences(_file_lines(path), path, scheme))
+    for sentence in sentences:
         count += 1
         yield sentence
     logging.info("Read %d sentences from %s", count, path)
 
 
+def survey_split(files: List[str], scheme: str) -> SplitSurvey:
+    """The split's types and scheme evidence; ``scheme``: as requested ('auto' or a name)."""
+    survey = SplitSurvey()
+    for path in files:
+        if _is_jsonl(path):
+            survey_jsonl(_file_lines(path), path, survey)
+        else:
+            survey_conll(_file_lines(path), path, survey,
+                         AS_WRITTEN if scheme == AUTO else scheme)
+    return survey
+
+
+def decide_scheme(requested: str, surveys: Dict[str, SplitSurvey]) -> str:
+    """The requested scheme, or with 'auto' the one all splits' tags show."""
+    if requested != AUTO:
+        return requested
+    evidence = SchemeEvidence()
+    for survey in surveys.values():
+        evidence.merge(survey.evidence)
+    return evidence.scheme()
+
+
 class _CountSentences(beam.CombineFn):
-    """Split counts over parsed sentences, plus the IOB1 tags rewritten."""
+    """Split counts over parsed sentences, plus tags rewritten from IOB1 and repaired."""
 
     def create_accumulator(self):
-        return SplitStats(), 0
+        return SplitStats(), 0, 0
 
     def add_input(self, accumulator, sentence: Sentence):
-        stats, retagged = accumulator
+        stats, retagged, repaired = accumulator
         stats.add(sentence.ner_tags)
-        return stats, retagged + sentence.retagged
+        return stats, retagged + sentence.retagged, repaired + sentence.repaired
 
     def merge_accumulators(self, accumulators):
-        stats, retagged = SplitStats(), 0
-        for other_stats, other_retagged in accumulators:
-            stats, retagged = stats.merge(other_stats), retagged + other_retagged
-        return stats, retagged
+        stats, retagged, repaired = SplitStats(), 0, 0
+        for other_stats, other_retagged, other_repaired in accumulators:
+            stats = stats.merge(other_stats)
+            retagged, repaired = retagged + other_retagged, repaired + other_repaired
+        return stats, retagged, repaired
 
     def extract_output(self, accumulator):
-        stats, retagged = accumulator
-        return {"read": dataclasses.asdict(stats), "iob1_tags_rewritten": retagged}
+        stats, retagged, repaired = accumulator
+        return {"read": dataclasses.asdict(stats), "iob1_tags_rewritten": retagged,
+                "repaired_tags": repaired}
+
+
+def _settings(exec_properties: Dict[str, Any]) -> Dict[str, Any]:
+    """The component's settings, unpacked from custom_config (component.py)."""
+    config = example_gen_pb2.CustomConfig()
+    proto_utils.json_to_proto(
+        exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY) or "{}", config)
+    fields = struct_pb2.Struct()
+    if config.HasField("custom_config"):
+        config.custom_config.Unpack(fields)
+    values = json_format.MessageToDict(fields)
+    return {LABELS_KEY: values.get(LABELS_KEY, []),
+            TAG_SCHEME_KEY: values.get(TAG_SCHEME_KEY, AUTO)}
 
 
 def _write_json(value: Dict[str, Any], path: str) -> None:
@@ -111,7 +179,7 @@ def count_written(split_uri: str) -> SplitStats:
 
 
 @beam.ptransform_fn
-def _ConllToExamples(pipeline: beam.Pipeline, pattern: str, read_stats_path: str
+def _ConllToExamples(pipeline: beam.Pipeline, pattern: str, scheme: str, read_stats_path: str
                      ) -> beam.pvalue.PCollection:
     files = sorted(tf.io.gfile.glob(pattern))
     if not files:
@@ -119,7 +187,7 @@ def _ConllToExamples(pipeline: beam.Pipeline, pattern: str, read_stats_path: str
     sentences = (pipeline
                  | "ListFiles" >> beam.Create(files)
                  | "Reshuffle" >> beam.Reshuffle()
-                 | "ParseConll" >> beam.FlatMap(_read_file))
+                 | "ParseConll" >> beam.FlatMap(_read_file, scheme))
     _ = (sentences
          | "CountRead" >> beam.CombineGlobally(_CountSentences())
          | "AddFiles" >> beam.Map(lambda stats: {**stats, "files": files})
@@ -135,7 +203,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
             input_base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
             split_name = self._split_names_by_pattern[split_pattern]
             return _ConllToExamples(  # pylint: disable=no-value-for-parameter
-                os.path.join(input_base, split_pattern),
+                os.path.join(input_base, split_pattern), self._scheme,
                 self._read_stats_path(split_name))
         return conll_to_examples
 
@@ -153,6 +221,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         exec_properties = {**exec_properties, standard_component_specs.INPUT_CONFIG_KEY:
                            proto_utils.proto_to_json(input_config)}
         self._split_names_by_pattern = {split.pattern: split.name for split in input_config.splits}
+        inventory, surveys = self._survey(exec_properties, input_config)
         self._read_stats_dir = self._get_tmp_dir()
         super().Do(input_dict, output_dict, exec_properties)
 
@@ -169,13 +238,52 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
             if written != read:
                 raise LostSentencesError(
                     f"Split '{split_name}': read {read} but wrote {written}")
+            survey = surveys[split_name]
             report[split_name] = {**dataclasses.asdict(written), "files": split_report["files"],
-                                  "iob1_tags_rewritten": split_report["iob1_tags_rewritten"]}
-            for key in ("sentences", "tokens", "entities", "iob1_tags_rewritten"):
+                                  "iob1_tags_rewritten": split_report["iob1_tags_rewritten"],
+                                  "repaired_tags": split_report["repaired_tags"],
+                                  "misaligned_spans": survey.misaligned_spans,
+                                  "records_without_words": survey.records_without_words}
+            for key in COUNTS:
                 examples.set_int_custom_property(f"{split_name}_{key}", report[split_name][key])
             if split_report["iob1_tags_rewritten"]:
                 logging.warning("Split '%s': rewrote %d IOB1 tags to IOB2", split_name,
                                 split_report["iob1_tags_rewritten"])
+            if split_report["repaired_tags"]:
+                logging.warning("Split '%s': repaired %d ill-formed %s tags (an I-/E-/L- "
+                                "without an open chunk of its type starts one)", split_name,
+                                split_report["repaired_tags"], self._scheme)
+            if survey.misaligned_spans:
+                logging.warning("Split '%s': widened %d spans that cut a word to whole words",
+                                split_name, survey.misaligned_spans)
+            if survey.records_without_words:
+                logging.warning("Split '%s': skipped %d records whose text has no word",
+                                split_name, survey.records_without_words)
             logging.info("Split '%s': %s", split_name, written)
         _write_json(report, os.path.join(examples.uri, STATS_FILE_NAME))
+        write_inventory(inventory, examples.uri)
+        examples.set_string_custom_property("entity_types", ",".join(inventory.types))
+        examples.set_string_custom_property("tag_scheme", self._scheme)
+
+    def _survey(self, exec_properties: Dict[str, Any], input_config: example_gen_pb2.Input
+                ) -> Tuple[EntityInventory, Dict[str, SplitSurvey]]:
+        """Decides scheme and inventory from a first pass over the files (returned
+        with the surveys per split); stops on tags outside the inventory before
+        any example is written."""
+        settings = _settings(exec_properties)
+        input_base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
+        surveys = {split.name: survey_split(sorted(tf.io.gfile.glob(
+            os.path.join(input_base, split.pattern))), settings[TAG_SCHEME_KEY])
+            for split in input_config.splits}
+        self._scheme = decide_scheme(settings[TAG_SCHEME_KEY], surveys)
+        declared = tuple(settings[LABELS_KEY])
+        train = surveys.get(features.TRAIN_SPLIT) or SplitSurvey()
+        inventory, warnings = decide_inventory(train, declared, self._scheme)
+        for warning in warnings:
+            logging.warning("%s", warning)
+        check_inventory(surveys, inventory, bool(declared))
+        logging.info("Tag scheme %s (%s); entity types: %s", self._scheme,
+                     "detected" if settings[TAG_SCHEME_KEY] == AUTO else "given",
+                     ", ".join(inventory.types))
+        return inventory, surveys
 

@@ -41,9 +41,13 @@ def _listing(data_dir: str) -> List[str]:
 
 
 def _split_pattern(data_dir: str, split: example_gen_pb2.Input.Split, present: List[str]):
-    """The split's pattern with the file found for it, or None if there is none."""
+    """The split's pattern with the file found for it, or None if there is none;
+    two conventional files for one split are an error (which one was meant?)."""
     if split.pattern == FIND_SPLIT_FILE and split.name in features.SPLIT_FILE_NAMES:
         found = [name for name in features.SPLIT_FILE_NAMES[split.name] if name in present]
+        if len(found) > 1:
+            raise MissingSplitError(f"Data directory {data_dir} has {' and '.join(found)} for "
+                                    f"split '{split.name}'; keep one")
         return found[0] if found else None
     return split.pattern if tf.io.gfile.glob(os.path.join(data_dir, split.pattern)) else None
 

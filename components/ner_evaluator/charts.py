@@ -10,7 +10,7 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend first)
 
-from contracts import features  # noqa: E402
+from components.ner_evaluator.metrics import MICRO, types_of  # noqa: E402
 from modules.trainer.plots import save_figure  # noqa: E402
 
 PER_TYPE_CHART = "per_type_scores.png"
@@ -22,9 +22,10 @@ _SCORES = (("precision", "precision", "tab:blue"), ("recall", "recall", "tab:ora
 def per_type_chart(entities_by_split: Dict[str, Dict[str, Dict[str, float]]], path: str) -> str:
     """Grouped bars of precision, recall and F1 for each entity type and the micro
     average, one panel per split (``entities_by_split[split]`` is entity_scores')."""
-    kinds = list(features.ENTITY_TYPES) + ["micro"]
     splits = list(entities_by_split)
-    figure, panels = plt.subplots(1, len(splits), figsize=(5.2 * len(splits) + 0.6, 4.6),
+    kinds = types_of(entities_by_split[splits[0]]) + [MICRO]
+    panel_width = max(5.2, 0.75 * len(kinds))
+    figure, panels = plt.subplots(1, len(splits), figsize=(panel_width * len(splits) + 0.6, 4.6),
                                   sharey=True, squeeze=False)
     width = 0.26
     positions = np.arange(len(kinds))
@@ -36,7 +37,8 @@ def per_type_chart(entities_by_split: Dict[str, Dict[str, Dict[str, float]]], pa
             if key == "f1":
                 panel.bar_label(bars, labels=[f"{value:.2f}" for value in values],
                                 padding=2, fontsize=7.5)
-        panel.set_xticks(positions, [f"{kind}\n({scores[kind]['support']})" for kind in kinds])
+        panel.set_xticks(positions, [f"{kind}\n({scores[kind]['support']})" for kind in kinds],
+                         rotation=45 if len(kinds) > 8 else 0, fontsize=8)
         panel.axvline(len(kinds) - 1.5, color="grey", linestyle=":", linewidth=0.8)
         panel.set_title(f"{split} split")
         panel.set_xlabel("entity type (gold entities)")
@@ -57,7 +59,8 @@ def confusion_chart(confusion_by_split: Dict[str, Dict[str, Dict[str, int]]], pa
     spans) against predicted type (columns, with missed entities). Cells show counts
     and the colour each cell's share of its row, so small confusions stay visible."""
     splits = list(confusion_by_split)
-    figure, panels = plt.subplots(1, len(splits), figsize=(5.4 * len(splits) + 0.8, 5.0),
+    size = max(5.4, 0.6 * len(confusion_by_split[splits[0]]) + 2.0)
+    figure, panels = plt.subplots(1, len(splits), figsize=(size * len(splits) + 0.8, size - 0.4),
                                   squeeze=False, layout="constrained")
     image = None
     for panel, split in zip(panels[0], splits):
@@ -72,7 +75,7 @@ def confusion_chart(confusion_by_split: Dict[str, Dict[str, Dict[str, int]]], pa
                 if i == len(rows) - 1 and j == len(columns) - 1:
                     continue  # spurious × missed: no span is both
                 panel.text(j, i, f"{counts[i, j]}\n{shares[i, j]:.0%}", ha="center",
-                           va="center", fontsize=8,
+                           va="center", fontsize=8 if len(rows) < 10 else 6,
                            color="white" if shares[i, j] > 0.55 else "black")
         panel.set_xticks(range(len(columns)), columns, rotation=30, ha="right")
         panel.set_yticks(range(len(rows)), rows)

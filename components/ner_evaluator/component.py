@@ -11,6 +11,7 @@ that the standard Pusher and LatestBlessedModelStrategy read.
 
 import json
 import os
+from typing import Optional
 
 import tensorflow as tf
 from absl import logging
@@ -25,6 +26,8 @@ from components.ner_evaluator.best_blessed_model import (
     BLESSED_PROPERTY, CURRENT_MODEL_ID_PROPERTY, TEST_F1_PROPERTY)
 from components.ner_evaluator.predictions import predict_split
 from contracts import features
+from contracts.inventory import EntityInventory, read_inventory
+from modules.trainer.export import served_inventory
 from modules.trainer.plots import STEP_CURVE
 
 METRICS_FILE = "metrics.json"
@@ -40,13 +43,18 @@ def _write(path: str, content: str) -> None:
         handle.write(content)
 
 
-def evaluate_split(model, examples: Examples, split: str):
-    predictions = predict_split(model, artifact_utils.get_split_uri([examples], split))
+def evaluate_split(model, examples: Examples, split: str, inventory: EntityInventory):
+    predictions = predict_split(model, artifact_utils.get_split_uri([examples], split),
+                                inventory.labels)
     return predictions, {
         **metrics.token_metrics(predictions.gold, predictions.predicted,
                                 predictions.gold_probabilities),
-        "entities": metrics.entity_scores(predictions.gold, predictions.predicted),
-        "confusion": metrics.entity_confusion(predictions.gold, predictions.predicted),
+        "entities": metrics.entity_scores(predictions.gold, predictions.predicted,
+                                          inventory.types),
+        "argmax_entity_f1": metrics.entity_scores(predictions.gold, predictions.argmax,
+                                                  inventory.types)[metrics.MICRO]["f1"],
+        "confusion": metrics.entity_confusion(predictions.gold, predictions.predicted,
+                                              inventory.types),
     }
 
 
@@ -54,10 +62,20 @@ def _load_served(model: Model):
     return tf.saved_model.load(path_utils.serving_model_path(model.uri))
 
 
-def _baseline_test_f1(baseline: Model, examples: Examples) -> float:
-    predictions = predict_split(_load_served(baseline),
-                                artifact_utils.get_split_uri([examples], features.TEST_SPLIT))
-    return metrics.entity_scores(predictions.gold, predictions.predicted)["micro"]["f1"]
+def _baseline_test_f1(baseline: Model, examples: Examples, inventory: EntityInventory
+                      ) -> Optional[float]:
+    """The baseline's test F1, or None when it knows other entity types (it
+    cannot be compared on this data: the candidate is judged on its own)."""
+    loaded = _load_served(baseline)
+    known = served_inventory(loaded)
+    if known.labels != inventory.labels:
+        logging.warning("The blessed baseline knows the entity types %s, this data %s: "
+                        "not compared", ", ".join(known.types), ", ".join(inventory.types))
+        return None
+    predictions = predict_split(loaded, artifact_utils.get_split_uri(
+        [examples], features.TEST_SPLIT), inventory.labels)
+    return metrics.entity_scores(predictions.gold, predictions.predicted,
+                                 inventory.types)[metrics.MICRO]["f1"]
 
 
 @component
@@ -77,9 +95,10 @@ def NerEvaluator(
     ``code_fingerprint`` is only read by TFX's cache (pipeline/fingerprint.py).
     """
     loaded = _load_served(model)
-    results, error_tables = {"splits": {}}, {}
+    inventory = read_inventory(examples.uri)
+    results, error_tables = {"splits": {}, "entity_types": list(inventory.types)}, {}
     for split in EVALUATED_SPLITS:
-        predictions, split_metrics = evaluate_split(loaded, examples, split)
+        predictions, split_metrics = evaluate_split(loaded, examples, split, inventory)
         results["splits"][split] = split_metrics
         _write(os.path.join(evaluation.uri, f"predictions-{split}.conll"),
                report.conll_predictions(predictions.tokens, predictions.gold, predictions.predicted))
@@ -96,7 +115,7 @@ def NerEvaluator(
         # measured again on today's test split. (Its blessing is not an input: each
         # rerun adds a blessing, which would keep this component out of the cache.)
         baseline_f1 = (test_f1 if baseline_model.id == model.id
-                       else _baseline_test_f1(baseline_model, examples))
+                       else _baseline_test_f1(baseline_model, examples, inventory))
         results["baseline"] = {"model_uri": baseline_model.uri, "test_entity_f1": baseline_f1}
     if baseline_model is not None and baseline_model.id == model.id:
         blessed, reason = True, (f"this model (test entity F1 {test_f1:.4f}) is already the "

@@ -10,23 +10,29 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from seqeval.metrics import classification_report
 from seqeval.metrics.sequence_labeling import get_entities
 
-from contracts import features
-
+MICRO = "micro"
 MISSED = "(missed)"      # a gold entity with no predicted span
 SPURIOUS = "(spurious)"  # a predicted span with no gold entity
 
 
-def entity_scores(gold: List[List[str]], predicted: List[List[str]]) -> Dict[str, Dict[str, float]]:
-    """Per type and micro average: precision, recall, f1, support."""
+def entity_scores(gold: List[List[str]], predicted: List[List[str]], types: Sequence[str]
+                  ) -> Dict[str, Dict[str, float]]:
+    """Per type of the inventory (``types``, in its order) and micro average:
+    precision, recall, f1, support."""
     report = classification_report(gold, predicted, output_dict=True, zero_division=0)
     scores = {kind: {key: float(report.get(kind, {}).get(key, 0.0))
                      for key in ("precision", "recall", "f1-score", "support")}
-              for kind in features.ENTITY_TYPES + ("micro avg",)}
+              for kind in tuple(types) + ("micro avg",)}
     for values in scores.values():
         values["f1"] = values.pop("f1-score")
         values["support"] = int(values["support"])
-    scores["micro"] = scores.pop("micro avg")
+    scores[MICRO] = scores.pop("micro avg")
     return scores
+
+
+def types_of(scores: Dict[str, Dict[str, float]]) -> List[str]:
+    """The entity types of an entity_scores result, in inventory order."""
+    return [kind for kind in scores if kind != MICRO]
 
 
 def token_metrics(gold: List[List[str]], predicted: List[List[str]],
@@ -39,15 +45,15 @@ def token_metrics(gold: List[List[str]], predicted: List[List[str]],
     return {"loss": loss, "accuracy": sum(g == p for g, p in pairs) / words, "words": len(pairs)}
 
 
-def entity_confusion(gold: List[List[str]], predicted: List[List[str]]
+def entity_confusion(gold: List[List[str]], predicted: List[List[str]], types: Sequence[str]
                      ) -> Dict[str, Dict[str, int]]:
     """Counts of (gold type, predicted type) over entity spans.
 
     Spans are matched on their exact word extent; an unmatched gold span
     counts as predicted MISSED, an unmatched predicted span as gold SPURIOUS.
     """
-    rows = list(features.ENTITY_TYPES) + [SPURIOUS]
-    columns = list(features.ENTITY_TYPES) + [MISSED]
+    rows = list(types) + [SPURIOUS]
+    columns = list(types) + [MISSED]
     matrix = {row: {column: 0 for column in columns} for row in rows}
     for gold_row, predicted_row in zip(gold, predicted):
         gold_spans = {(start, end): kind for kind, start, end in get_entities(gold_row)}

@@ -7,7 +7,7 @@ model trained with document context sees each sentence's neighbours
 
 import dataclasses
 import os
-from typing import Iterator, List
+from typing import Iterator, List, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -25,7 +25,8 @@ _RAW_SPEC = {features.TOKENS: tf.io.VarLenFeature(tf.string),
 class SplitPredictions:
     tokens: List[List[str]]
     gold: List[List[str]]
-    predicted: List[List[str]]
+    predicted: List[List[str]]  # as the model decodes them (modules/trainer/decoding.py)
+    argmax: List[List[str]]     # each word's most probable tag alone, to compare decodings
     gold_probabilities: List[float]  # the model's probability of each word's gold tag
 
 
@@ -48,11 +49,13 @@ def document_batches(split_dir: str, batch_size: int) -> Iterator[tf.Tensor]:
         yield tf.constant(pending)
 
 
-def predict_split(model, split_dir: str, batch_size: int = 64) -> SplitPredictions:
+def predict_split(model, split_dir: str, labels: Sequence[str], batch_size: int = 64
+                  ) -> SplitPredictions:
     """``model``: an exported model as tf.saved_model.load returns it (loaded once
-    for all splits: loading takes seconds)."""
+    for all splits: loading takes seconds); ``labels``: its tags in id order."""
     signature = model.signatures[SERVE_EXAMPLES]
-    result = SplitPredictions([], [], [], [])
+    label_to_id = {label: index for index, label in enumerate(labels)}
+    result = SplitPredictions([], [], [], [], [])
     for batch in document_batches(split_dir, batch_size):
         raw = tf.io.parse_example(batch, _RAW_SPEC)
         outputs = signature(examples=batch)
@@ -61,10 +64,11 @@ def predict_split(model, split_dir: str, batch_size: int = 64) -> SplitPredictio
         probabilities = outputs["probabilities"].numpy()
         for row, (row_tokens, row_gold) in enumerate(zip(tokens, gold)):
             count = len(row_tokens)
-            gold_ids = np.array([features.LABEL_TO_ID[tag] for tag in row_gold], dtype=np.int64)
+            gold_ids = np.array([label_to_id[tag] for tag in row_gold], dtype=np.int64)
             result.tokens.append(row_tokens)
             result.gold.append(row_gold)
-            result.predicted.append([features.LABELS[i] for i in tag_ids[row, :count]])
+            result.predicted.append([labels[i] for i in tag_ids[row, :count]])
+            result.argmax.append([labels[i] for i in probabilities[row, :count].argmax(-1)])
             result.gold_probabilities.extend(
                 probabilities[row, np.arange(count), gold_ids].tolist())
     return result

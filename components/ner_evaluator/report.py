@@ -3,7 +3,7 @@
 from typing import Dict, List, Optional, Sequence
 
 from components.ner_evaluator.charts import CONFUSION_CHART, PER_TYPE_CHART
-from contracts import features
+from components.ner_evaluator.metrics import types_of
 from modules.trainer.plots import STEP_CURVE
 
 
@@ -90,7 +90,7 @@ def markdown_report(metrics: Dict, blessed: bool, reason: str, curves: List[str]
                   _table(["type", "precision", "recall", "F1", "support"],
                          [[kind, f"{entities[kind]['precision']:.4f}",
                            f"{entities[kind]['recall']:.4f}", f"{entities[kind]['f1']:.4f}",
-                           str(entities[kind]['support'])] for kind in features.ENTITY_TYPES]),
+                           str(entities[kind]['support'])] for kind in types_of(entities)]),
                   ""]
     parts += ["## Entity type confusion", ""] + _images([CONFUSION_CHART], charts)
     for split in splits:

@@ -1,22 +1,28 @@
-"""The standard Transform's executor, recording the payload format of what it writes.
+"""The standard Transform's executor, fed the entity inventory and recording payload_format.
 
-TFX 1.16's Transform writes ``transformed_examples`` as tf.Examples but does
-not set their ``payload_format`` custom property, so the Trainer warns three
-times per run ("Examples artifact does not have payload_format custom
-property. Falling back to FORMAT_TF_EXAMPLE") and every reader of the
-artifact has to guess. This executor runs the standard one and then records
-FORMAT_TF_EXAMPLE, as ExampleGen does for its output.
+* The label ids Transform writes depend on the entity inventory, which
+  ConllExampleGen decides when it runs: this executor reads it from the
+  examples, hands its labels to preprocessing_fn in custom_config
+  (INVENTORY_LABELS_KEY), and copies the inventory file into the transform
+  graph, where the Trainer finds it (contracts/inventory.py).
+* TFX 1.16's Transform writes ``transformed_examples`` as tf.Examples but
+  does not set their ``payload_format`` custom property, so the Trainer warns
+  three times per run and every reader has to guess. This executor records
+  FORMAT_TF_EXAMPLE, as ExampleGen does for its output.
 
 components/transform/component.py is the standard Transform run by it.
 """
 
+import json
 from typing import Any, Dict, List
 
 from tfx import types
 from tfx.components.transform import executor as transform_executor
 from tfx.components.util import examples_utils
 from tfx.proto import example_gen_pb2
-from tfx.types import standard_component_specs
+from tfx.types import artifact_utils, standard_component_specs
+
+from contracts.inventory import INVENTORY_LABELS_KEY, read_inventory, write_inventory
 
 
 def record_payload_format(output_dict: Dict[str, List[types.Artifact]]) -> None:
@@ -26,10 +32,18 @@ def record_payload_format(output_dict: Dict[str, List[types.Artifact]]) -> None:
 
 
 class Executor(transform_executor.Executor):
-    """Transform's executor; its transformed_examples carry payload_format."""
+    """Transform's executor with the inventory's labels; transformed_examples carry payload_format."""
 
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]],
            exec_properties: Dict[str, Any]) -> None:
-        super().Do(input_dict, output_dict, exec_properties)
+        inventory = read_inventory(artifact_utils.get_single_uri(
+            input_dict[standard_component_specs.EXAMPLES_KEY]))
+        custom_config = json.loads(
+            exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY) or "{}")
+        custom_config[INVENTORY_LABELS_KEY] = list(inventory.labels)
+        super().Do(input_dict, output_dict, {
+            **exec_properties, standard_component_specs.CUSTOM_CONFIG_KEY: json.dumps(custom_config)})
+        write_inventory(inventory, artifact_utils.get_single_uri(
+            output_dict[standard_component_specs.TRANSFORM_GRAPH_KEY]))
         record_payload_format(output_dict)

@@ -3,7 +3,7 @@ early stopping, the step cap, progress lines, the per-step loss record and a NaN
 
 import logging
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -12,19 +12,20 @@ from seqeval.metrics import f1_score
 
 from modules.trainer.losses import masked_loss
 from modules.transform.tokenization import IGNORED_LABEL
-from contracts import features
 
 # Progress lines the CLI shows even without --verbose (see pipeline/local_runner.py).
 PROGRESS = logging.getLogger("ner_pipeline.progress")
 
 
-def window_tags(logits: np.ndarray, labels: np.ndarray) -> Tuple[List[List[str]], List[List[str]]]:
-    """Gold and predicted tag sequences of each window, over labelled positions."""
+def window_tags(logits: np.ndarray, labels: np.ndarray, names: Sequence[str]
+                ) -> Tuple[List[List[str]], List[List[str]]]:
+    """Gold and predicted tag sequences of each window, over labelled positions;
+    ``names`` are the tags in label-id order."""
     gold, predicted = [], []
     for row_logits, row_labels in zip(logits, labels):
         keep = row_labels != IGNORED_LABEL
-        gold.append([features.LABELS[i] for i in row_labels[keep]])
-        predicted.append([features.LABELS[i] for i in row_logits[keep].argmax(-1)])
+        gold.append([names[i] for i in row_labels[keep]])
+        predicted.append([names[i] for i in row_logits[keep].argmax(-1)])
     return gold, predicted
 
 
@@ -36,10 +37,12 @@ class EpochValidation(tf_keras.callbacks.Callback):
     TensorBoard and the history see them) as eval_loss, eval_accuracy, eval_entity_f1.
     """
 
-    def __init__(self, eval_batches: tf.data.Dataset, patience: int):
+    def __init__(self, eval_batches: tf.data.Dataset, patience: int, labels: Sequence[str]):
+        """``labels``: the tags in label-id order (the entity inventory's)."""
         super().__init__()
         self.eval_batches = eval_batches
         self.patience = patience
+        self.labels = tuple(labels)
         self.best_f1, self.best_epoch, self.best_weights = -1.0, -1, None
         self.history: List[Dict[str, float]] = []
         self.steps = 0  # optimizer steps trained so far, over all epochs
@@ -53,7 +56,8 @@ class EpochValidation(tf_keras.callbacks.Callback):
             labelled = int(tf.reduce_sum(tf.cast(labels != IGNORED_LABEL, tf.int32)))
             losses.append(float(masked_loss(labels, logits)) * labelled)
             weights.append(labelled)
-            batch_gold, batch_predicted = window_tags(logits.numpy(), labels.numpy())
+            batch_gold, batch_predicted = window_tags(logits.numpy(), labels.numpy(),
+                                                       self.labels)
             correct += sum(g == p for gs, ps in zip(batch_gold, batch_predicted)
                            for g, p in zip(gs, ps))
             gold += batch_gold

@@ -10,23 +10,19 @@ from typing import Dict
 
 import tensorflow as tf
 
-from contracts import features
-
-_TYPE_OF_LABEL = [features.ENTITY_TYPES.index(label[2:]) if label != "O" else -1
-                  for label in features.LABELS]
-_IS_BEGIN = [label.startswith("B-") for label in features.LABELS]
-
 
 def decode_entities(tag_ids: tf.RaggedTensor) -> Dict[str, tf.Tensor]:
     """Chunks of ragged [sentences, words] tag ids.
 
     Returns flat tensors over all chunks, in order: ``sentence`` (row in the
     batch), ``first_word``/``last_word`` (word indices in the sentence, last
-    inclusive) and ``type`` (index into features.ENTITY_TYPES).
+    inclusive) and ``type`` (index into the inventory's types: label ids follow
+    the layout of contracts/inventory.py, O then B-/I- of each type).
     """
     tag_ids = tag_ids.with_row_splits_dtype(tf.int64)
-    kinds = tf.gather(tf.constant(_TYPE_OF_LABEL, tf.int64), tag_ids.flat_values)
-    begins = tf.gather(tf.constant(_IS_BEGIN), tag_ids.flat_values)
+    ids = tag_ids.flat_values
+    kinds = tf.where(ids > 0, (ids - 1) // 2, tf.constant(-1, tf.int64))
+    begins = tf.equal(ids % 2, 1)
     position = tf.ragged.range(tag_ids.row_lengths()).flat_values
     previous = tf.where(position > 0, tf.roll(kinds, shift=1, axis=0), -1)
     inside = kinds >= 0

@@ -31,6 +31,8 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401  # registers the TF Text ops the signatures call
 
 from contracts import features
+from contracts.inventory import INTERNAL_SCHEME, EntityInventory
+from modules.trainer.decoding import DECODERS
 from modules.trainer.entities import decode_entities
 from modules.trainer.pretokenization import split_words
 from modules.transform import preprocessing
@@ -41,6 +43,7 @@ SERVE_TEXT = "serving_default"
 SERVE_WORDS = "serve_words"
 SERVE_DOCUMENT = "serve_document"
 SERVE_EXAMPLES = "serve_examples"
+SERVE_INVENTORY = "serve_inventory"
 
 
 _WINDOW_IDS = tf.TensorSpec([None, None], tf.int64)
@@ -78,8 +81,11 @@ class NerModule(tf.Module):
     """Classifier plus Transform layer, wrapped with the serving functions."""
 
     def __init__(self, classifier, tft_layer, max_length: int, pad_id: int,
-                 context_length: int = 0, context_overlap: bool = True):
-        """``classifier``: a ServedClassifier, or the ``classifier`` of a loaded export."""
+                 inventory: EntityInventory, context_length: int = 0,
+                 context_overlap: bool = True, decoding: str = "viterbi"):
+        """``classifier``: a ServedClassifier, or the ``classifier`` of a loaded export.
+        ``inventory``: the entity types it was trained on (label ids follow it).
+        ``decoding``: a name of modules.trainer.decoding.DECODERS."""
         super().__init__()
         self.classifier = classifier
         self.tft_layer = tft_layer
@@ -87,8 +93,8 @@ class NerModule(tf.Module):
         self.context_length = context_length
         self.context_overlap = context_overlap
         self.pad_id = pad_id
-        self.labels = tf.constant(features.LABELS)
-        self.entity_types = tf.constant(features.ENTITY_TYPES)
+        self.inventory = inventory
+        self.decode = DECODERS[decoding]
 
     def word_probabilities(self, words: tf.RaggedTensor,
                            document_rows: Optional[tf.Tensor] = None) -> tf.RaggedTensor:
@@ -119,7 +125,7 @@ class NerModule(tf.Module):
         logits = tf.cond(
             tf.shape(inputs["input_ids"])[0] > 0,
             lambda: self.classifier(inputs),
-            lambda: tf.zeros([0, tf.shape(inputs["input_ids"])[1], len(features.LABELS)]))
+            lambda: tf.zeros([0, tf.shape(inputs["input_ids"])[1], len(self.inventory.labels)]))
         per_piece = tf.RaggedTensor.from_tensor(logits, lengths=windows.input_ids.row_lengths())
         per_word = tf.gather(per_piece.flat_values, windows.word_piece_index.flat_values)
         # Joined or not, the words keep their order: regroup them by sentence.
@@ -140,8 +146,9 @@ class NerModule(tf.Module):
         if sentence_rows is None:
             sentence_rows = tf.range(batch)
         probabilities = self.word_probabilities(words, context_rows)
-        tag_ids = words.with_flat_values(tf.argmax(probabilities.flat_values, axis=-1))
-        scores = words.with_flat_values(tf.reduce_max(probabilities.flat_values, axis=-1))
+        tag_ids = self.decode(probabilities)
+        scores = words.with_flat_values(tf.gather(
+            probabilities.flat_values, tag_ids.flat_values, batch_dims=1))
         words_by_text = tf.RaggedTensor.from_value_rowids(
             words, sentence_rows, nrows=batch).merge_dims(1, 2)
         text_of_word = tf.gather(texts, words_by_text.value_rowids())
@@ -169,14 +176,15 @@ class NerModule(tf.Module):
         return {
             "word_count": words_by_text.row_lengths(),
             "words": words_by_text.to_tensor(""),
-            "tags": per_word(tf.gather(self.labels, tag_ids.flat_values), ""),
+            "tags": per_word(tf.gather(self.inventory.labels, tag_ids.flat_values), ""),
             "scores": per_word(scores.flat_values, 0.0),
             "word_starts": per_word(char_starts, -1),
             "word_ends": per_word(char_ends, -1),
             "entity_count": tf.math.bincount(tf.cast(entity_text, tf.int32),
                                              minlength=tf.cast(batch, tf.int32),
                                              maxlength=tf.cast(batch, tf.int32), dtype=tf.int64),
-            "entity_types": per_text(tf.gather(self.entity_types, chunks["type"]), ""),
+            "entity_types": per_text(tf.gather(tf.constant(self.inventory.types, tf.string),
+                                               chunks["type"]), ""),
             "entity_texts": per_text(tf.strings.substr(
                 tf.gather(texts, entity_text), entity_byte_start,
                 entity_byte_end - entity_byte_start), ""),
@@ -234,13 +242,30 @@ class NerModule(tf.Module):
             rows = document_rows(
                 tf.where(document_ids == "", "\x00" + row_keys, "=" + document_ids))
         probabilities = self.word_probabilities(words, rows)
-        tag_ids = tf.argmax(probabilities.flat_values, axis=-1)
+        tag_ids = self.decode(probabilities).flat_values
         return {
             "word_count": words.row_lengths(),
             "tag_ids": words.with_flat_values(tag_ids).to_tensor(-1),
-            "tags": words.with_flat_values(tf.gather(self.labels, tag_ids)).to_tensor(""),
+            "tags": words.with_flat_values(
+                tf.gather(self.inventory.labels, tag_ids)).to_tensor(""),
             "probabilities": probabilities.to_tensor(0.0),
         }
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="requests")])
+    def serve_inventory(self, requests: tf.Tensor) -> Dict[str, tf.Tensor]:
+        """What the model knows, once per request row (any string): its entity
+        types and tags in label-id order, and the scheme of the tags it serves.
+        A signature, so TF Serving answers it like any other."""
+        rows = tf.size(requests)
+
+        def tiled(values) -> tf.Tensor:
+            return tf.tile(tf.constant(list(values), tf.string, shape=[len(values)])[None],
+                           [rows, 1])
+
+        return {"entity_types": tiled(self.inventory.types),
+                "tags": tiled(self.inventory.labels),
+                "tag_scheme": tf.fill([rows], INTERNAL_SCHEME),
+                "type_count": tf.fill([rows], tf.constant(len(self.inventory.types), tf.int64))}
 
 
 def export(module: NerModule, directory: str) -> None:
@@ -249,4 +274,12 @@ def export(module: NerModule, directory: str) -> None:
         SERVE_WORDS: module.serve_words.get_concrete_function(),
         SERVE_DOCUMENT: module.serve_document.get_concrete_function(),
         SERVE_EXAMPLES: module.serve_examples.get_concrete_function(),
+        SERVE_INVENTORY: module.serve_inventory.get_concrete_function(),
     })
+
+
+def served_inventory(loaded) -> EntityInventory:
+    """The entity inventory of a loaded export, asked through serve_inventory."""
+    answer = loaded.signatures[SERVE_INVENTORY](requests=tf.constant([""]))
+    return EntityInventory(tuple(value.decode("utf-8")
+                                 for value in answer["entity_types"][0].numpy()))

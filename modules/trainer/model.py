@@ -8,6 +8,7 @@ initialized model (the tiny test checkpoint).
 """
 
 import pathlib
+from typing import Sequence
 
 import tensorflow as tf
 import tf_keras
@@ -15,16 +16,17 @@ from absl import logging
 from transformers import BertConfig, TFBertForTokenClassification
 from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
 
-from contracts import features
 from modules.trainer.precision import keras_policy
 from modules.transform.tokenization import CASINGS
 
 
-def load_token_classifier(checkpoint_dir: str) -> TFBertForTokenClassification:
+def load_token_classifier(checkpoint_dir: str, labels: Sequence[str]
+                          ) -> TFBertForTokenClassification:
+    """The checkpoint's encoder with a new classifier head over ``labels`` (in id order)."""
     directory = pathlib.Path(checkpoint_dir)
     config = BertConfig.from_pretrained(
-        directory, num_labels=len(features.LABELS),
-        id2label=dict(enumerate(features.LABELS)), label2id=dict(features.LABEL_TO_ID))
+        directory, num_labels=len(labels), id2label=dict(enumerate(labels)),
+        label2id={label: index for index, label in enumerate(labels)})
     if (directory / "tf_model.h5").exists():
         return TFBertForTokenClassification.from_pretrained(directory, config=config)
     model = TFBertForTokenClassification(config)

@@ -16,9 +16,14 @@ off word edges one character at a time, a run of dots ("...") stays one
 token, clitics ('s 're n't ...) come off the word end, and a period is split
 off only at the end of the sentence (the only place CoNLL has a lone "."),
 unless the word is an initial or abbreviation written with letters and dots
-("F.", "U.S.", "a.m."). Inner punctuation stays: 2-1, O'Neill,
-1,000, x@y.com, 1.5. Text that is already CoNLL-tokenized comes back
-unchanged, except for odd tokens such as a sentence-final "7.".
+("F.", "U.S.", "a.m."). A currency symbol at the start of a word comes off
+the amount it is written against, as CoNLL writes money: "$57,600" and
+"US$5" become "$ 57,600" and "US$ 5". The symbol is a currency sign
+(Unicode Sc: $ € £ ¥ ...) or a dollar with a capital-letter prefix (CoNLL
+has US$ C$ A$ HK$ NZ$ S$ T$ Z$); the amount starts with a digit or ".5".
+Inner punctuation stays: 2-1, O'Neill, 1,000, x@y.com, 1.5, +$0.50. Text
+that is already CoNLL-tokenized comes back unchanged, except for odd
+tokens such as a sentence-final "7.".
 """
 
 from typing import Callable, Tuple
@@ -40,6 +45,9 @@ _PEEL_DOTS = (r"([^ .])(\.{2,})( |$)", r"\1 \2\3")
 # The sentence's period: only peeled closing characters may follow it.
 _PEEL_FINAL_PERIOD = (rf"([^ .])\.((?: {_TRAILING})*)$", r"\1 .\2")
 _SPLIT_CLITIC = (rf"([^ ])({_CLITIC})( |$)", r"\1 \2\3")
+# Only at the start of a word or of its first piece after brackets ("($5)"),
+# so "+$0.50" stays one token as in CoNLL.
+_SPLIT_CURRENCY = (r"(^| )([A-Z]{1,3}\$|\p{Sc})(\.?\d)", r"\1\2 \3")
 # Words whose final period stays: letters and dots, maybe bracketed or quoted.
 # (CoNLL's few sentence-final ones read "U.S ."; serving keeps "U.S." whole.)
 _ABBREVIATION = rf"{_LEADING}*(?:\pL\.)+{_TRAILING}*"
@@ -74,7 +82,8 @@ def _mark_splits(words: tf.RaggedTensor) -> tf.Tensor:
                       _until_stable(lambda marked: tf.strings.regex_replace(marked, *_PEEL_LEADING),
                                     flat))
     marked = _until_stable(peel_trailing, marked)
-    return tf.strings.regex_replace(marked, *_SPLIT_CLITIC)
+    marked = tf.strings.regex_replace(marked, *_SPLIT_CLITIC)
+    return tf.strings.regex_replace(marked, *_SPLIT_CURRENCY)
 
 
 def split_words(sentences: tf.Tensor) -> Tuple[tf.RaggedTensor, tf.RaggedTensor, tf.RaggedTensor]:

@@ -26,6 +26,7 @@ from modules.trainer.optimizer import make_optimizer
 from modules.trainer.plots import save_curves, save_step_curve
 from modules.transform.tokenization import read_special_ids
 from contracts.checkpoint import Checkpoint, ensure_resolved
+from contracts.inventory import read_inventory
 from contracts.training import TrainingConfig
 
 # Keys of the Trainer's custom_config.
@@ -77,6 +78,7 @@ def run_fn(fn_args) -> None:
                         hp.max_seq_length, checkpoint.max_positions)
     max_length, context_length = hp.window_lengths(checkpoint.max_positions)
     pad_id = read_special_ids(checkpoint.vocab_file).pad
+    inventory = read_inventory(fn_args.transform_output)
 
     def batches(files, batch_size=hp.batch_size, shard=None, shuffle_seed=hp.seed):
         return dataset.batched(dataset.windows_dataset(files, max_length, shard, context_length),
@@ -89,18 +91,20 @@ def run_fn(fn_args) -> None:
         strategy, hp.batch_size, lambda batch_size, shard: batches(
             fn_args.train_files, batch_size, shard).repeat())  # train() cannot repeat it
     total_steps, epochs = plan_steps(hp, steps_per_epoch)
-    PROGRESS.info("Training %d steps in %s: %d epoch(s) of up to %d batches, max length %d, %s",
-                  total_steps, policy, epochs, steps_per_epoch, max_length,
+    PROGRESS.info("Training %d steps in %s: %d epoch(s) of up to %d batches, max length %d, "
+                  "%d entity types, %s", total_steps, policy, epochs, steps_per_epoch, max_length,
+                  len(inventory.types),
                   f"document context of {context_length} pieces" if context_length
                   else "sentences alone")
 
-    validation = EpochValidation(eval_batches, hp.early_stopping_patience)
+    validation = EpochValidation(eval_batches, hp.early_stopping_patience, inventory.labels)
     step_losses = StepLossLog(loss_record_interval(total_steps))
     model_run_dir = outputs.dir(fn_args.model_run_dir)
     with precision.keras_policy(policy):
         with strategy.scope():
-            classifier = TokenClassifier(load_token_classifier(checkpoint.directory),
-                                         casing=hp.casing_embedding)
+            classifier = TokenClassifier(
+                load_token_classifier(checkpoint.directory, inventory.labels),
+                casing=hp.casing_embedding)
             classifier.compile(optimizer=make_optimizer(hp, total_steps), loss=masked_loss,
                                metrics=[MaskedAccuracy()], jit_compile=hp.jit_compile)
         trained_steps = train(classifier, train_input, steps_per_epoch, total_steps,
@@ -122,7 +126,7 @@ def run_fn(fn_args) -> None:
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
     module = export.NerModule(export.ServedClassifier(inference_copy(classifier)),
                               transform_output.transform_features_layer(), max_length, pad_id,
-                              context_length)
+                              inventory, context_length, decoding=hp.decoding)
     export.export(module, outputs.dir(fn_args.serving_model_dir))
     # Non-chief workers return only once the chief's model exists.
     distribution.barrier(strategy)

@@ -17,7 +17,9 @@ that a 2-worker run transforms exactly what the in-process run does.
 
 The checkpoint arrives as custom_config (the fields of
 contracts.checkpoint.Checkpoint). A compiled pipeline may name it only (a Hub
-id, a path in the image): it is resolved here, where Transform runs.
+id, a path in the image): it is resolved here, where Transform runs. The
+labels in id order arrive there too (INVENTORY_LABELS_KEY, added by
+components/transform/executor.py from the data's entity inventory).
 
 Outputs per sentence (variable length, int64):
   input_ids    [CLS] word pieces [SEP]
@@ -40,6 +42,7 @@ import tensorflow_transform as tft
 from modules.transform.tokenization import WordPieceTokenizer
 from contracts import features
 from contracts.checkpoint import ensure_resolved, from_mapping
+from contracts.inventory import INVENTORY_LABELS_KEY
 
 INPUT_IDS = "input_ids"
 CASING = "casing"
@@ -53,13 +56,13 @@ def _as_ragged(tensor) -> tf.RaggedTensor:
     return tensor
 
 
-def tag_ids(tags: tf.RaggedTensor) -> tf.RaggedTensor:
-    """Maps IOB2 tags to label ids by their index in features.LABELS.
+def tag_ids(tags: tf.RaggedTensor, labels) -> tf.RaggedTensor:
+    """Maps IOB2 tags to label ids by their index in ``labels`` (the inventory's).
 
-    Tags outside the list never get here: the schema pins the domain and the
-    ValidationGate stops the run before Transform.
+    Tags outside the list never get here: ingestion checks them against the
+    inventory, and the schema's domain and the ValidationGate do again.
     """
-    matches = tf.equal(tags.flat_values[:, None], tf.constant(features.LABELS))
+    matches = tf.equal(tags.flat_values[:, None], tf.constant(list(labels)))
     return tags.with_flat_values(tf.argmax(tf.cast(matches, tf.int32), axis=1))
 
 
@@ -73,7 +76,8 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Dict[str, Any]) -> D
                                    checkpoint.strip_accents),
         name="wordpiece_tokenizer")
     words = _as_ragged(inputs[features.TOKENS])
-    labels = tag_ids(_as_ragged(inputs[features.NER_TAGS])) if features.NER_TAGS in inputs else None
+    labels = (tag_ids(_as_ragged(inputs[features.NER_TAGS]), custom_config[INVENTORY_LABELS_KEY])
+              if features.NER_TAGS in inputs else None)
     encoded = {key: value.to_sparse() for key, value in tokenizer.encode(words, labels).items()}
     for key in (features.DOCUMENT_ID, features.SENTENCE_INDEX):
         if key in inputs:
