@@ -29,7 +29,7 @@ from typing import Callable, Dict, List
 
 from benchmarks.common import DEFAULT_DATA_DIR, spread, write_results
 from benchmarks.serving import free_port, start_server
-from components.conll_example_gen.conll_format import decode_lines, read_sentences
+from contracts.conll_format import decode_lines, read_sentences
 from serving import batch_predict
 from serving.client import NerClient
 

@@ -1,7 +1,7 @@
 """Beam stages in process against N DirectRunner worker processes (--beam-workers).
 
 The data half of the real pipeline (ConllExampleGen, StatisticsGen,
-ImportSchemaGen, ExampleValidator, ValidationGate, Transform) on the full
+InventorySchemaGen, ExampleValidator, ValidationGate, Transform) on the full
 CoNLL-2003 files, run by LocalDagRunner with the Beam options a local run
 gets (pipeline/beam_args.py, pipeline/local_runner.py). The two settings
 alternate pass by pass, so drifting machine load hits both alike; each is

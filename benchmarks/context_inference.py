@@ -28,7 +28,7 @@ from components.ner_evaluator.predictions import predict_split
 from contracts import features
 from contracts.checkpoint import Checkpoint, ensure_resolved
 from modules.trainer import export
-from modules.trainer.run import CHECKPOINT
+from contracts.training import CHECKPOINT_CONFIG_KEY
 from modules.transform.tokenization import read_special_ids
 from pipeline import run_summary
 
@@ -46,7 +46,7 @@ def trained_run(pipeline_root: str):
     model = run_summary.output_artifacts(store, executions["Trainer"])["model"]
     examples = run_summary.output_artifacts(store, executions["ConllExampleGen"])["examples"]
     return (path_utils.serving_model_path(model.uri), examples, config.training,
-            ensure_resolved(Checkpoint(**trainer_config(executions)[CHECKPOINT])))
+            ensure_resolved(Checkpoint(**trainer_config(executions)[CHECKPOINT_CONFIG_KEY])))
 
 
 def main() -> None:

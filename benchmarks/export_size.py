@@ -112,13 +112,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     from benchmarks.quality import latest_run, trainer_config
-    from modules.trainer.run import CHECKPOINT
+    from contracts.training import CHECKPOINT_CONFIG_KEY
     from pipeline import run_summary
     from serving.batch_predict import resolve_model_dir
     config, store, executions = latest_run(args.pipeline_root)
     transform_graph = run_summary.output_artifacts(store, executions["Transform"])[
         "transform_graph"].uri
-    checkpoint_dir = trainer_config(executions)[CHECKPOINT]["directory"]
+    checkpoint_dir = trainer_config(executions)[CHECKPOINT_CONFIG_KEY]["directory"]
     lean_dir = pathlib.Path(resolve_model_dir(str(args.serving_dir)))
     with tempfile.TemporaryDirectory() as work:
         with_slots = pathlib.Path(work) / "with_slots"

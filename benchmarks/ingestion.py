@@ -15,7 +15,7 @@ from tfx import v1 as tfx
 
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from components.conll_example_gen.component import ConllExampleGen
-from components.conll_example_gen.conll_format import decode_lines, read_sentences
+from contracts.conll_format import decode_lines, read_sentences
 from contracts import features
 from pipeline import run_summary
 

@@ -24,7 +24,7 @@ from seqeval.metrics import f1_score, precision_score, recall_score
 
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from benchmarks.detokenize import detokenize
-from components.conll_example_gen.conll_format import decode_lines, read_sentences
+from contracts.conll_format import decode_lines, read_sentences
 from serving.batch_predict import resolve_model_dir
 
 Span = Tuple[int, int]

@@ -25,9 +25,10 @@ from benchmarks.common import (
     write_results)
 from components.ner_evaluator.metrics import types_of
 from contracts.checkpoint import write_tiny_checkpoint
+from contracts.files import HISTORY_FILE
 from contracts.training import TrainingConfig
 from modules.trainer import precision
-from modules.trainer.run import TRAINING
+from contracts.training import TRAINING_CONFIG_KEY
 from pipeline import local_runner, run_summary
 from pipeline.config import DEFAULT_CHECKPOINT, PipelineConfig, config_for_profile
 
@@ -94,7 +95,7 @@ def recorded_run(config, seconds: Optional[float] = None) -> dict:
     with open(pathlib.Path(evaluation.uri) / "metrics.json") as handle:
         metrics = json.load(handle)
     model_run = run_summary.output_artifacts(store, executions["Trainer"])["model_run"]
-    with open(pathlib.Path(model_run.uri) / "history.json") as handle:
+    with open(pathlib.Path(model_run.uri) / HISTORY_FILE) as handle:
         # Runs made before the Trainer recorded its policy asked for one, never 'auto'.
         policy = json.load(handle).get("precision_policy", config.training.mixed_precision)
     return {
@@ -123,7 +124,7 @@ def latest_run(pipeline_root: str):
     config = PipelineConfig(data_dir="", pipeline_root=pipeline_root)
     store = run_summary.open_store(config.resolved_metadata_path)
     executions = run_summary.latest_run_executions(store, config.pipeline_name)
-    training = trainer_config(executions)[TRAINING]
+    training = trainer_config(executions)[TRAINING_CONFIG_KEY]
     # Runs made before --casing-embedding existed trained without it.
     config.training = TrainingConfig(**{"casing_embedding": False, **training})
     return config, store, executions

@@ -14,7 +14,7 @@ import json
 import pathlib
 from typing import Dict, Iterable, List, Sequence, Tuple
 
-from components.conll_example_gen.conll_format import Sentence, decode_lines, read_sentences
+from contracts.conll_format import Sentence, decode_lines, read_sentences
 from contracts import features
 
 SCHEMES = ("iob2", "iobes", "bilou")

@@ -35,7 +35,7 @@ from seqeval.metrics.sequence_labeling import get_entities
 from transformers import BertTokenizerFast
 
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
-from components.conll_example_gen.conll_format import decode_lines, read_sentences
+from contracts.conll_format import decode_lines, read_sentences
 from contracts.checkpoint import resolve_checkpoint
 from modules.trainer.export import served_inventory
 from modules.transform.tokenization import word_casings

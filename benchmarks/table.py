@@ -277,7 +277,42 @@ def context_inference_section() -> str:
               f"{results['document_context']} pieces).")
 
 
+def own_data_section() -> str:
+    results = _load("own_data")
+    if not results:
+        return "No results yet: run `python -m benchmarks.own_data` (see its docstring)."
+    relabelling = results["relabelling"]
+    renamed = ", ".join(f"{old} → {new}" for old, new in relabelling["rename"].items())
+    rows = [[label, str(run["seed"]), _precision(run), ", ".join(run["served_entity_types"]),
+             f"{run['splits']['eval']['entity_f1']:.4f}",
+             f"**{run['splits']['test']['entity_f1']:.4f}**", f"{run['run_seconds'] / 60:.1f} min"]
+            for label, key in (("CoNLL-2003", "conll2003_runs"),
+                               (f"relabelled, {relabelling['scheme'].upper()}", "own_data_runs"))
+            for run in results[key]]
+    differences = ", ".join(f"{value:+.4f}" for value in results["test_f1_difference_same_seed"])
+    return (_table(["data", "seed", "precision", "served entity types", "eval entity F1",
+                    "test entity F1", "whole run"], rows)
+            + f"\n\nRenamed: {renamed}. Test F1 relabelled minus CoNLL-2003, same seed: "
+              f"{differences}; relabelled runs within the CoNLL-2003 seeds' range: "
+              f"{'yes' if results['within_conll_seed_spread'] else 'no'}.")
+
+
+def decoding_section() -> str:
+    results = _load("decoding")
+    if not results:
+        return "No results yet: run `python -m benchmarks.decoding --pipeline-roots ROOT ...`."
+    rows = [[str(run["seed"]), decoding, f"{run[decoding]['test_entity_f1']:.4f}",
+             f"{run[decoding]['natural_text_entity_f1']:.4f}"]
+            for run in results["runs"] for decoding in ("argmax", "viterbi")]
+    rows += [["mean", decoding, f"**{values['test_entity_f1']:.4f}**",
+              f"**{values['natural_text_entity_f1']:.4f}**"]
+             for decoding, values in results["mean"].items()]
+    return (_table(["seed", "decoding", "test entity F1", "natural-text entity F1"], rows)
+            + f"\n\nBetter on average: {results['better']}.")
+
+
 SECTIONS: Dict[str, Callable[[], str]] = {
+    "own-data": own_data_section, "decoding": decoding_section,
     "quality": quality_section, "natural-text": natural_text_section,
     "context-inference": context_inference_section,
     "export": export_section, "beam-workers": beam_workers_section,

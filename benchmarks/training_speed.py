@@ -38,7 +38,7 @@ from transformers import create_optimizer
 
 from benchmarks.common import (
     DEFAULT_DATA_DIR, in_fresh_process, other_precision, print_result, spread, write_results)
-from components.conll_example_gen.conll_format import decode_lines, read_sentences
+from contracts.conll_format import decode_lines, read_sentences
 from modules.trainer import dataset
 from modules.trainer.losses import MaskedAccuracy, masked_loss
 from modules.trainer.model import TokenClassifier, load_token_classifier

@@ -16,7 +16,7 @@ import tensorflow as tf
 from tfx import v1 as tfx
 
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
-from components.conll_example_gen.conll_format import decode_lines, read_sentences
+from contracts.conll_format import decode_lines, read_sentences
 from modules.transform.tokenization import WordPieceTokenizer
 from pipeline import run_summary
 from contracts.checkpoint import resolve_checkpoint

@@ -15,6 +15,13 @@ CHUNK_TAGS = "chunk_tags"
 DOCUMENT_ID = "document_id"
 SENTENCE_INDEX = "sentence_index"
 
+# Features written by Transform (one record per sentence, int64 lists; see
+# modules/transform/preprocessing.py), read by the Trainer and the exported model.
+INPUT_IDS = "input_ids"        # [CLS] word pieces [SEP]
+CASING = "casing"              # casing id of each piece's word as written
+FIRST_PIECES = "first_pieces"  # position in input_ids of each word's first piece
+LABELS = "labels"              # label id on each word's first piece, -100 elsewhere
+
 # Split names as TFX sees them, and the file names that feed each split: the
 # usual CoNLL layout, the original CoNLL-2003 distribution, annotation-tool JSONL.
 TRAIN_SPLIT = "train"

@@ -11,6 +11,10 @@ import dataclasses
 import math
 from typing import Any, Callable, Optional, Tuple
 
+# Keys of the Trainer's custom_config: the TrainingConfig's and the Checkpoint's fields.
+TRAINING_CONFIG_KEY = "training"
+CHECKPOINT_CONFIG_KEY = "checkpoint"
+
 # A rule: None if the value is fine, else what is wrong ("must be ..., not ...").
 Check = Callable[[Any], Optional[str]]
 

@@ -9,7 +9,7 @@ import dataclasses
 import pathlib
 from typing import Any, Dict, List, Optional, Tuple
 
-from components.conll_example_gen.tag_schemes import scheme_name
+from contracts.tag_schemes import scheme_name
 from contracts.inventory import parse_type_list
 from contracts.training import (
     TrainingConfig, at_least, between, option, optional, parses, validate_fields)

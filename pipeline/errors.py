@@ -3,7 +3,7 @@
 import re
 from typing import Optional
 
-from components.conll_example_gen.conll_format import ConllFormatError
+from contracts.conll_format import ConllFormatError
 from components.conll_example_gen.executor import EmptySplitError, LostSentencesError
 from components.conll_example_gen.split_files import MissingSplitError
 from components.conll_example_gen.survey import OutsideInventoryError

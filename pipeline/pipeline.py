@@ -7,7 +7,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import base_node
 
 from components.conll_example_gen.component import ConllExampleGen
-from components.conll_example_gen.tag_schemes import AUTO
+from contracts.tag_schemes import AUTO
 from components.ner_evaluator.best_blessed_model import BestBlessedModelStrategy
 from components.ner_evaluator.component import NerEvaluator
 from components.pusher.component import IdempotentPusher
@@ -15,8 +15,7 @@ from components.schema_gen.component import InventorySchemaGen
 from components.transform.component import Transform
 from components.validation_gate.component import ValidationGate
 from contracts.checkpoint import Checkpoint
-from contracts.training import TrainingConfig
-from modules.trainer import run as trainer_run
+from contracts.training import CHECKPOINT_CONFIG_KEY, TRAINING_CONFIG_KEY, TrainingConfig
 from pipeline.fingerprint import code_fingerprint, file_fingerprint
 
 PREPROCESSING_FN = "modules.transform.preprocessing.preprocessing_fn"
@@ -78,8 +77,8 @@ def create_components(data_dir: str, schema_file: str, checkpoint: Checkpoint,
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
-        custom_config={trainer_run.TRAINING: dataclasses.asdict(training),
-                       trainer_run.CHECKPOINT: dataclasses.asdict(checkpoint),
+        custom_config={TRAINING_CONFIG_KEY: dataclasses.asdict(training),
+                       CHECKPOINT_CONFIG_KEY: dataclasses.asdict(checkpoint),
                        CODE_FINGERPRINT: code_fingerprint(RUN_FN.rpartition(".")[0]),
                        **(vertex_training or {})})
     baseline = tfx.dsl.Resolver(

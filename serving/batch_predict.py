@@ -42,14 +42,13 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.transforms.window import GlobalWindows
 from tensorflow.core.protobuf import saved_model_pb2
 
-from components.conll_example_gen.conll_format import (DOCSTART, ConllFormatError, decode_lines,
+from contracts.conll_format import (DOCSTART, ConllFormatError, decode_lines,
                                                        read_sentences)
+from contracts.signatures import INPUT_OF, SERVE_TEXT, SERVE_WORDS, WORD_COUNT
 from serving.limits import Limits, count_words
 
 log = logging.getLogger(__name__)
 
-SERVE_TEXT = "serving_default"
-SERVE_WORDS = "serve_words"
 SAVED_MODEL_FILE = "saved_model.pb"
 # Workers import these before running any code, so Dataflow workers know the TF Text ops.
 DEFAULT_BEAM_ARGS = ("--beam_plugins=tensorflow_text",)
@@ -305,11 +304,11 @@ class SignatureModelHandler(ModelHandler[Any, Dict[str, np.ndarray], _LoadedMode
     def run_inference(self, batch: Sequence[Any], model: _LoadedModel, inference_args=None):
         if self._signature == SERVE_WORDS:
             width = max(len(words) for words in batch)
-            inputs = {"words": tf.constant([list(words) + [""] * (width - len(words))
+            inputs = {INPUT_OF[SERVE_WORDS]: tf.constant([list(words) + [""] * (width - len(words))
                                             for words in batch], tf.string),
-                      "word_count": tf.constant([len(words) for words in batch], tf.int64)}
+                      WORD_COUNT: tf.constant([len(words) for words in batch], tf.int64)}
         else:
-            inputs = {"sentences": tf.constant(list(batch), tf.string)}
+            inputs = {INPUT_OF[SERVE_TEXT]: tf.constant(list(batch), tf.string)}
         outputs = {name: tensor.numpy() for name, tensor in
                    model.saved_model.signatures[self._signature](**inputs).items()}
         return [{name: values[row] for name, values in outputs.items()}

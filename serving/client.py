@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import requests
 
+from contracts.signatures import SERVE_DOCUMENT, SERVE_INVENTORY
+
 
 class ServingRequestError(RuntimeError):
     """The server answered with an error; ``message`` is its ``{"error": ...}`` text."""
@@ -42,6 +44,15 @@ class Entity:
 
 
 @dataclasses.dataclass(frozen=True)
+class Inventory:
+    """What the served model knows: its entity types and its tags in label-id order."""
+
+    entity_types: List[str]
+    tags: List[str]
+    tag_scheme: str
+
+
+@dataclasses.dataclass(frozen=True)
 class SentenceResult:
     text: str
     words: List[Word]
@@ -66,6 +77,13 @@ class NerClient:
     def metadata(self) -> Dict[str, Any]:
         return self._call("GET", self.model_url + "/metadata")
 
+    def inventory(self) -> Inventory:
+        """The entity types the model was trained on (``serve_inventory``)."""
+        answer = self._call("POST", self.model_url + ":predict",
+                            {"signature_name": SERVE_INVENTORY, "instances": [""]})
+        (known,) = answer["predictions"]
+        return Inventory(list(known["entity_types"]), list(known["tags"]), known["tag_scheme"])
+
     def predict(self, sentences: Sequence[str]) -> List[SentenceResult]:
         """One result per sentence (``serving_default``)."""
         return self._predict(sentences, "predict", {})
@@ -74,7 +92,7 @@ class NerClient:
         """One result per document, one sentence per line (``serve_document``): a
         model trained with document context reads each sentence with its neighbours;
         offsets refer to the document."""
-        return self._predict(documents, "predict_documents", {"signature_name": "serve_document"})
+        return self._predict(documents, "predict_documents", {"signature_name": SERVE_DOCUMENT})
 
     def _predict(self, texts: Sequence[str], method: str, request: Dict[str, Any]
                  ) -> List[SentenceResult]:

@@ -10,12 +10,13 @@ import dataclasses
 import re
 from typing import Iterable, Iterator, Mapping, Sequence, Tuple
 
+from contracts.signatures import INPUT_OF, SERVE_DOCUMENT, SERVE_TEXT, SERVE_WORDS
 from serving.errors import invalid_argument
 
-# The inputs of the text, words and document signatures (modules/trainer/export.py).
-SENTENCE_INPUT = "sentences"
-WORDS_INPUT = "words"
-DOCUMENT_INPUT = "documents"
+# The inputs of the text, words and document signatures.
+SENTENCE_INPUT = INPUT_OF[SERVE_TEXT]
+WORDS_INPUT = INPUT_OF[SERVE_WORDS]
+DOCUMENT_INPUT = INPUT_OF[SERVE_DOCUMENT]
 # The exported model first splits text on RE2's [\s\x{B}\x{85}\p{Z}]+, where \s
 # is ASCII [\t\n\f\r ] and \p{Z} the Unicode separators, so white-space words are
 # counted the same way here (Python's str.split() would also split on \x1c-\x1f).

@@ -96,7 +96,8 @@ def test_a_bad_conll_sentence_does_not_stop_the_file():
     lines = b"EU B-ORG\nrejects X\n\nPeter B-PER\n\ncaf\xe9 O\n\nBlackburn a b c d\n\nA O\nB O\n"
     units = list(parse_conll(lines.splitlines(), "f.conll", 1))
     assert [unit.error for unit in units] == [
-        "f.conll:2: NER tag 'X' is not O, B-<type> or I-<type>: 'rejects X'",
+        "f.conll:2: NER tag 'X' is not O or <prefix>-<type> (prefixes B, I, E, S, L, U): "
+        "'rejects X'",
         None,
         "f.conll:6: not valid UTF-8 (invalid continuation byte at byte 3): 'caf\ufffd O'",
         "f.conll:8: expected 2 (token NER), 3 (token POS NER) or 4 (token POS chunk NER) "

@@ -7,7 +7,7 @@ import pytest
 from pipeline import cli
 from pipeline.config import PipelineConfig, TrainingConfig
 from pipeline.errors import data_error_message
-from components.conll_example_gen.conll_format import ConllFormatError
+from contracts.conll_format import ConllFormatError
 from tests.conftest import TINY_EVAL, TINY_TEST, write_conll_dir
 
 
@@ -49,7 +49,7 @@ def test_data_dir_is_required(capsys):
 
 def test_beam_wrapped_data_error_is_unwrapped():
     wrapped = RuntimeError(
-        "components.conll_example_gen.conll_format.ConllFormatError: a.txt:3: bad: 'x' "
+        "contracts.conll_format.ConllFormatError: a.txt:3: bad: 'x' "
         "[while running 'InputToRecord[train]/ParseConll']")
     assert data_error_message(wrapped) == "a.txt:3: bad: 'x'"
     assert data_error_message(ConllFormatError("a.txt", 1, "x", "bad")) == "a.txt:1: bad: 'x'"
@@ -86,6 +86,12 @@ BAD_VALUES = [
     (["--f1-threshold", "1.5"], "--f1-threshold must be in [0, 1], not 1.5"),
     (["--regression-tolerance", "-0.01"], "--regression-tolerance must be in [0, 1], not -0.01"),
     (["--seed", "-1"], "--seed must be in [0, 4294967295], not -1"),
+    (["--tag-scheme", "bio"], "--tag-scheme must be auto, iob1, iob2, iobes, bilou or bioes, "
+                              "not 'bio'"),
+    (["--labels", "PER,,ORG"], "--labels has entity type '': a type must be non-empty and "
+                               "without white space"),
+    (["--labels", "PER,ORG,PER"], "--labels lists entity type(s) twice: PER"),
+    (["--decoding", "beam"], "--decoding must be 'viterbi' or 'argmax', not 'beam'"),
 ]
 
 
@@ -243,3 +249,14 @@ def test_configure_logging_routes_library_handlers_through_the_filter():
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
         absl_logging.set_verbosity(saved_verbosity)
+
+
+def test_labels_and_scheme_reach_ingestion():
+    args = cli.build_parser().parse_args([
+        "run", "--data-dir", "d", "--labels", "person,creative-work,città", "--tag-scheme", "BIOES"])
+    config = cli.config_from_args(args)
+    config.validate()
+    assert config.declared_types == ("person", "creative-work", "città")
+    assert config.scheme == "IOBES"
+    assert cli.config_from_args(cli.build_parser().parse_args(
+        ["run", "--data-dir", "d"])).declared_types == ()

@@ -13,9 +13,10 @@ from components.conll_example_gen import executor
 from components.conll_example_gen.component import ConllExampleGen
 from components.conll_example_gen.split_files import (
     MissingSplitError, default_input_config, resolve_split_files)
-from components.conll_example_gen.conll_format import ConllFormatError
+from contracts.conll_format import ConllFormatError
 from components.conll_example_gen.survey import OutsideInventoryError
 from contracts import features
+from contracts.files import CONLL_STATS_FILE
 from contracts.inventory import read_inventory
 from tests.conftest import TINY_EVAL, TINY_TEST, TINY_TRAIN, write_conll_dir
 
@@ -138,7 +139,7 @@ def test_executor_writes_one_example_per_sentence(tiny_conll_dir, tmp_path):
     assert examples.get_int_custom_property("train_tokens") == 9
     assert examples.get_int_custom_property("train_entities") == 4
     assert examples.get_int_custom_property("eval_entities") == 1
-    with open(os.path.join(examples.uri, executor.STATS_FILE_NAME)) as handle:
+    with open(os.path.join(examples.uri, CONLL_STATS_FILE)) as handle:
         stats = json.load(handle)
     assert stats["train"]["entities_by_type"] == {"ORG": 1, "MISC": 1, "PER": 1, "LOC": 1}
     assert stats["test"]["files"] == [str(tiny_conll_dir / "test.txt")]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.conll_example_gen.conll_format import (
+from contracts.conll_format import (
     ConllFormatError, SplitStats, decode_lines, read_sentences)
 
 

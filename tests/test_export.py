@@ -18,8 +18,9 @@ from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
 from contracts import features
 from contracts.checkpoint import resolve_checkpoint
+from contracts.inventory import INVENTORY_LABELS_KEY
 from modules.trainer import export
-from modules.transform.graph_ops import SERVING_SAFE_OPS, non_core_ops
+from tests.graph_ops import SERVING_SAFE_OPS, non_core_ops
 from modules.transform.preprocessing import preprocessing_fn
 from modules.transform.tokenization import CASINGS, read_special_ids
 from tests.conftest import CONLL
@@ -48,9 +49,13 @@ class RuleClassifier(tf.Module):
         return tf.gather(self.label_of_piece, input_ids)
 
     def __call__(self, inputs, training=False):
+        """Like a real model unsure of a chunk's start, an I-X piece also leans to B-X."""
         del training
         tf.debugging.assert_less_equal(tf.shape(inputs["input_ids"])[1], self.window)
-        return 10.0 * tf.one_hot(self.labels(inputs["input_ids"]), len(CONLL.labels))
+        labels = self.labels(inputs["input_ids"])
+        inside = (labels > 0) & (labels % 2 == 0)
+        return (10.0 * tf.one_hot(labels, len(CONLL.labels))
+                + 5.0 * tf.one_hot(tf.where(inside, labels - 1, -1), len(CONLL.labels)))
 
 
 class ContextClassifier(RuleClassifier):
@@ -91,16 +96,19 @@ def transform_output(minilm_dir, tmp_path_factory) -> tft.TFTransformOutput:
     with tft_beam.Context(temp_dir=str(tmp_path_factory.mktemp("tft_tmp"))):
         transform_fn = (([{features.TOKENS: ["EU"], features.NER_TAGS: ["B-ORG"]}], metadata)
                         | tft_beam.AnalyzeDataset(functools.partial(
-                            preprocessing_fn, custom_config=dataclasses.asdict(checkpoint))))
+                            preprocessing_fn, custom_config={
+                                **dataclasses.asdict(checkpoint),
+                                INVENTORY_LABELS_KEY: list(CONLL.labels)})))
         _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
     return tft.TFTransformOutput(output_dir)
 
 
-def export_and_load(classifier, transform_output, vocab_file, directory, context_length=0):
+def export_and_load(classifier, transform_output, vocab_file, directory, context_length=0,
+                    decoding="viterbi"):
     module = export.NerModule(export.ServedClassifier(classifier),
                               transform_output.transform_features_layer(), classifier.window,
                               read_special_ids(vocab_file).pad, CONLL,
-                              context_length)
+                              context_length, decoding=decoding)
     export.export(module, str(directory))
     return directory, tf.saved_model.load(str(directory))
 
@@ -317,3 +325,37 @@ def test_every_signature_hands_the_words_casing_to_the_classifier(
     examples = served[1].signatures[export.SERVE_EXAMPLES](
         examples=tf.constant([serialized(text.split(), "d")] * 2))
     assert [[tag.decode() for tag in row] for row in examples["tags"].numpy()] == [expected] * 2
+
+
+def test_serve_inventory_lists_the_types_and_tags_in_label_id_order(served):
+    answer = served[1].signatures[export.SERVE_INVENTORY](requests=tf.constant(["", "x"]))
+    assert [[t.decode() for t in row] for row in answer["entity_types"].numpy()] == [
+        list(CONLL.types)] * 2
+    assert [t.decode() for t in answer["tags"].numpy()[0]] == list(CONLL.labels)
+    assert answer["tag_scheme"].numpy().tolist() == [b"IOB2", b"IOB2"]
+    assert export.served_inventory(served[1]) == CONLL
+
+
+def iob2_valid(tags):
+    return all(not tag.startswith("I-") or previous[2:] == tag[2:]
+               for previous, tag in zip(["O"] + tags, tags))
+
+
+def test_viterbi_serves_only_well_formed_tags_where_argmax_would_not(
+        served, transform_output, minilm_dir, tmp_path):
+    """The rule puts "Merkel" and "Macron" on I-PER with no B-PER before them."""
+    texts = ["Merkel met Macron of Reuters in Paris.", "Of state"]
+    vocab_file = str(minilm_dir / "vocab.txt")
+    argmax = export_and_load(RuleClassifier(vocab_file), transform_output, vocab_file,
+                             tmp_path / "argmax", decoding="argmax")
+    per_word = tag_text(argmax, texts)
+    assert per_word[0]["tags"][0] == "I-PER" and not iob2_valid(per_word[0]["tags"])
+    constrained = tag_text(served, texts)
+    for result in constrained:
+        assert iob2_valid(result["tags"])
+    assert constrained[0]["tags"][-2] == "B-LOC"  # unambiguous words keep their tag
+    examples = [tf.train.Example(features=tf.train.Features(feature={features.TOKENS: (
+        tf.train.Feature(bytes_list=tf.train.BytesList(value=[w.encode() for w in words])))}))
+        .SerializeToString() for words in (["Merkel", "met", "Macron"],)]
+    outputs = served[1].signatures[export.SERVE_EXAMPLES](examples=tf.constant(examples))
+    assert iob2_valid([t.decode() for t in outputs["tags"].numpy()[0]])

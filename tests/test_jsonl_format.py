@@ -11,7 +11,7 @@ import re
 import pytest
 
 from components.conll_example_gen import jsonl_format
-from components.conll_example_gen.conll_format import ConllFormatError, decode_lines
+from contracts.conll_format import ConllFormatError, decode_lines
 from components.conll_example_gen.jsonl_format import JsonlStats, pretokenize, read_jsonl
 
 ZOE = "Zoë Saldaña visitó São Paulo"

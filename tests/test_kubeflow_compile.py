@@ -69,7 +69,7 @@ def test_compiles_to_a_pipeline_job_with_every_component(shared_conll_dir, tmp_p
 
     job, spec = parsed(output)
     tasks = set(spec["pipelineSpec"]["root"]["dag"]["tasks"])
-    assert {"ConllExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator",
+    assert {"ConllExampleGen", "StatisticsGen", "InventorySchemaGen", "ExampleValidator",
             "ValidationGate", "Transform", "Trainer", "NerEvaluator", "Pusher"} <= tasks
     assert any(task.startswith("baseline_model_resolver") for task in tasks)
     assert job.runtime_config.gcs_output_directory == "gs://my-bucket/root"

@@ -18,13 +18,13 @@ import sys
 import pytest
 import tensorflow as tf
 
-from components.conll_example_gen.conll_format import decode_lines, read_sentences
+from contracts.conll_format import decode_lines, read_sentences
 from contracts import features
 from contracts.checkpoint import resolve_checkpoint
-from contracts.training import TrainingConfig
+from contracts.training import CHECKPOINT_CONFIG_KEY, TRAINING_CONFIG_KEY, TrainingConfig
 from modules.trainer import distribution
-from modules.trainer import run as trainer_run
-from tests.conftest import PROJECT_ROOT
+from contracts.inventory import INVENTORY_LABELS_KEY, write_inventory
+from tests.conftest import CONLL, PROJECT_ROOT
 
 TRAIN_SENTENCES, EVAL_SENTENCES = 192, 48
 GLOBAL_BATCH = 8
@@ -62,10 +62,12 @@ def transformed(shared_conll_dir, tiny_checkpoint, tmp_path_factory):
         (train, _), transform_fn = (
             (_sentences(shared_conll_dir / "train.txt", TRAIN_SENTENCES), metadata)
             | tft_beam.AnalyzeAndTransformDataset(functools.partial(
-                preprocessing_fn, custom_config=dataclasses.asdict(checkpoint))))
+                preprocessing_fn, custom_config={**dataclasses.asdict(checkpoint),
+                                                 INVENTORY_LABELS_KEY: list(CONLL.labels)})))
         evaluation, _ = (((_sentences(shared_conll_dir / "valid.txt", EVAL_SENTENCES), metadata),
                           transform_fn) | tft_beam.TransformDataset())
         _ = transform_fn | tft_beam.WriteTransformFn(str(root / "transform_graph"))
+    write_inventory(CONLL, str(root / "transform_graph"))
     _write_split(train, root / "examples" / "Split-train")
     _write_split(evaluation, root / "examples" / "Split-eval")
     return root / "examples", root / "transform_graph", checkpoint
@@ -118,8 +120,8 @@ def test_multi_worker_training_over_two_local_processes(transformed, tmp_path):
                         max_seq_length=64, early_stopping_patience=2)
     command = _executor_command(
         examples_dir, transform_graph_dir, tmp_path / "model", tmp_path / "model_run",
-        {trainer_run.TRAINING: dataclasses.asdict(hp),
-         trainer_run.CHECKPOINT: dataclasses.asdict(checkpoint)})
+        {TRAINING_CONFIG_KEY: dataclasses.asdict(hp),
+         CHECKPOINT_CONFIG_KEY: dataclasses.asdict(checkpoint)})
     cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
     scratch = tmp_path / "worker-tmp"
     scratch.mkdir()

@@ -13,7 +13,7 @@ from transformers import BertTokenizerFast
 
 from components.conll_example_gen.executor import COUNTS
 from modules.transform import preprocessing
-from modules.transform.graph_ops import SERVING_SAFE_OPS, non_core_ops
+from tests.graph_ops import SERVING_SAFE_OPS, non_core_ops
 from contracts import features
 from pipeline import local_runner, run_summary
 from pipeline.errors import data_error_message

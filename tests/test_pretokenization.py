@@ -1,4 +1,4 @@
-"""CoNLL-style pre-tokenization of served text (modules/trainer/pretokenization.py)
+"""CoNLL-style pre-tokenization of served text (modules/transform/pretokenization.py)
 and its inverse used by benchmarks (benchmarks/detokenize.py)."""
 
 from typing import List, Sequence, Tuple
@@ -7,9 +7,9 @@ import pytest
 import tensorflow as tf
 
 from benchmarks.detokenize import detokenize
-from components.conll_example_gen.conll_format import decode_lines, read_sentences
-from modules.trainer.pretokenization import split_words
-from modules.transform.graph_ops import SERVING_SAFE_OPS, non_core_ops
+from contracts.conll_format import decode_lines, read_sentences
+from modules.transform.pretokenization import split_words
+from tests.graph_ops import SERVING_SAFE_OPS, non_core_ops
 from tests.conftest import SHARED_CONLL_DIR
 
 _split = tf.function(split_words, input_signature=[tf.TensorSpec([None], tf.string)])

@@ -10,6 +10,7 @@ import tensorflow as tf
 import tf_keras
 
 from components.ner_evaluator import charts, errors, metrics, report
+from contracts.files import STEP_CURVE
 from modules.trainer import plots
 from modules.trainer.callbacks import EpochValidation, StepLossLog, loss_record_interval
 from tests.conftest import CONLL
@@ -180,20 +181,20 @@ def test_step_curve_is_written(tmp_path):
     steps = list(range(4, 101, 4))
     record = {"every": 4, "steps": steps, "losses": [2.0 * 0.96 ** step for step in steps]}
     path = plots.save_step_curve(record, HISTORY, str(tmp_path), best_epoch=3)
-    assert path.endswith(plots.STEP_CURVE)
-    width, height = _png_size(tmp_path / plots.STEP_CURVE)
+    assert path.endswith(STEP_CURVE)
+    width, height = _png_size(tmp_path / STEP_CURVE)
     assert (width, height) == (900, 480)
-    assert (tmp_path / plots.STEP_CURVE).stat().st_size > 10_000
+    assert (tmp_path / STEP_CURVE).stat().st_size > 10_000
 
 
 def test_markdown_report_links_pictures_and_error_table(tmp_path):
     results = _results()
     tables = {split: errors.analyse(TOKENS, GOLD, PREDICTED, str(tmp_path), split)
               for split in results["splits"]}
-    text = report.markdown_report(results, True, "fine", [plots.STEP_CURVE, "loss.png"],
+    text = report.markdown_report(results, True, "fine", [STEP_CURVE, "loss.png"],
                                   [charts.PER_TYPE_CHART, charts.CONFUSION_CHART], tables,
                                   top_errors=3)
-    for name in (plots.STEP_CURVE, "loss.png", charts.PER_TYPE_CHART, charts.CONFUSION_CHART,
+    for name in (STEP_CURVE, "loss.png", charts.PER_TYPE_CHART, charts.CONFUSION_CHART,
                  "errors-test.csv", "error-patterns-eval.csv"):
         assert f"]({name})" in text
     assert "### Errors on test (7 errors)" in text

@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.conll_example_gen.tag_schemes import (
+from contracts.tag_schemes import (
     AUTO, SchemeEvidence, scheme_name, to_iob2)
 
 

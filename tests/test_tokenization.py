@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 from transformers import BertTokenizerFast
 
-from components.conll_example_gen.conll_format import decode_lines, read_sentences
+from contracts.conll_format import decode_lines, read_sentences
 from modules.transform.tokenization import (
     CASINGS, IGNORED_LABEL, WordPieceTokenizer, word_casings)
 from modules.transform.windows import split_windows

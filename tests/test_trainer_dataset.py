@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from contracts import features
 from modules.trainer import dataset
-from modules.transform import preprocessing
+from modules.transform.documents import document_records
 from modules.transform.tokenization import IGNORED_LABEL
 
 CLS, SEP = 101, 102
@@ -19,10 +19,10 @@ def transformed_record(document, index, pieces):
     def ints(values):
         return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
     feature = {
-        preprocessing.INPUT_IDS: ints([CLS] + pieces + [SEP]),
-        preprocessing.CASING: ints([0] + [2] * len(pieces) + [0]),
-        preprocessing.FIRST_PIECES: ints(list(range(1, len(pieces) + 1))),
-        preprocessing.LABELS: ints([IGNORED_LABEL] + pieces + [IGNORED_LABEL]),
+        features.INPUT_IDS: ints([CLS] + pieces + [SEP]),
+        features.CASING: ints([0] + [2] * len(pieces) + [0]),
+        features.FIRST_PIECES: ints(list(range(1, len(pieces) + 1))),
+        features.LABELS: ints([IGNORED_LABEL] + pieces + [IGNORED_LABEL]),
         features.DOCUMENT_ID: tf.train.Feature(bytes_list=tf.train.BytesList(
             value=[document.encode()])),
         features.SENTENCE_INDEX: ints([index]),
@@ -73,23 +73,12 @@ def test_shards_split_documents_and_lose_none(tmp_path):
 
 def test_records_without_document_fields_are_refused_with_context(tmp_path):
     record = tf.train.Example(features=tf.train.Features(feature={
-        preprocessing.INPUT_IDS: tf.train.Feature(int64_list=tf.train.Int64List(
+        features.INPUT_IDS: tf.train.Feature(int64_list=tf.train.Int64List(
             value=[CLS, 1, SEP]))})).SerializeToString()
     with tf.io.TFRecordWriter(str(tmp_path / "part.gz"), options="GZIP") as writer:
         writer.write(record)
-    with pytest.raises(ValueError, match="re-run Transform"):
-        dataset.document_records([str(tmp_path / "part.gz")])
-
-
-def test_records_without_casing_are_refused(tmp_path):
-    record = tf.train.Example(features=tf.train.Features(feature={
-        key: tf.train.Feature(int64_list=tf.train.Int64List(value=values)) for key, values in (
-            (preprocessing.INPUT_IDS, [CLS, 1, SEP]), (preprocessing.FIRST_PIECES, [1]),
-            (preprocessing.LABELS, [IGNORED_LABEL, 0, IGNORED_LABEL]))})).SerializeToString()
-    with tf.io.TFRecordWriter(str(tmp_path / "part.gz"), options="GZIP") as writer:
-        writer.write(record)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="re-run Transform"):
-        list(dataset.windows_dataset(str(tmp_path / "*.gz"), 512))
+    with pytest.raises(ValueError, match="Document order needs document_id and sentence_index"):
+        document_records([str(tmp_path / "part.gz")])
 
 
 def test_batches_pad_casing_with_zero(tmp_path):

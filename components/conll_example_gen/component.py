@@ -14,7 +14,7 @@ from tfx.proto import example_gen_pb2
 
 from components.conll_example_gen import executor
 from components.conll_example_gen.split_files import default_input_config
-from components.conll_example_gen.tag_schemes import AUTO
+from contracts.tag_schemes import AUTO
 
 
 def _packed(settings: dict) -> example_gen_pb2.CustomConfig:

@@ -28,17 +28,17 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
-from components.conll_example_gen.conll_format import (
+from contracts.conll_format import (
     Sentence, SplitStats, decode_lines, read_sentences)
 from components.conll_example_gen.split_files import resolve_split_files
 from components.conll_example_gen.jsonl_format import pretokenize, read_jsonl
 from components.conll_example_gen.survey import (
     SplitSurvey, check_inventory, decide_inventory, survey_conll, survey_jsonl)
-from components.conll_example_gen.tag_schemes import AS_WRITTEN, AUTO, SchemeEvidence
+from contracts.tag_schemes import AS_WRITTEN, AUTO, SchemeEvidence
 from contracts import features
+from contracts.files import CONLL_STATS_FILE
 from contracts.inventory import EntityInventory, write_inventory
 
-STATS_FILE_NAME = "conll_stats.json"
 # Keys of the component's custom_config (a Struct, see component.py).
 LABELS_KEY = "labels"
 TAG_SCHEME_KEY = "tag_scheme"
@@ -260,7 +260,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
                 logging.warning("Split '%s': skipped %d records whose text has no word",
                                 split_name, survey.records_without_words)
             logging.info("Split '%s': %s", split_name, written)
-        _write_json(report, os.path.join(examples.uri, STATS_FILE_NAME))
+        _write_json(report, os.path.join(examples.uri, CONLL_STATS_FILE))
         write_inventory(inventory, examples.uri)
         examples.set_string_custom_property("entity_types", ",".join(inventory.types))
         examples.set_string_custom_property("tag_scheme", self._scheme)

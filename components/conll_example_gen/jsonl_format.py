@@ -30,7 +30,7 @@ import json
 import re
 from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from components.conll_example_gen.conll_format import ConllFormatError, Sentence
+from contracts.conll_format import ConllFormatError, Sentence
 
 Word = Tuple[str, int, int]  # word, character start, character end
 WordSplitter = Callable[[List[str]], List[List[Word]]]
@@ -224,7 +224,7 @@ def read_jsonl(lines: Iterable[str], source: str, split_words: WordSplitter,
 
 
 def pretokenize(texts: List[str]) -> List[List[Word]]:
-    """The serving pre-tokenizer's words (modules/trainer/pretokenization.py) as a WordSplitter.
+    """The serving pre-tokenizer's words (modules/transform/pretokenization.py) as a WordSplitter.
 
     Runs it eagerly on the whole batch (tracing it into a graph costs more
     than reading a file) and turns its UTF-8 byte offsets into character
@@ -232,7 +232,7 @@ def pretokenize(texts: List[str]) -> List[List[Word]]:
     test without it.
     """
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from modules.trainer.pretokenization import (  # pylint: disable=import-outside-toplevel
+    from modules.transform.pretokenization import (  # pylint: disable=import-outside-toplevel
         split_words)
 
     _, starts, ends = split_words(tf.constant(texts, tf.string))

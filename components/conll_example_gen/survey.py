@@ -9,9 +9,9 @@ data holds a type outside it, naming the file and line, before Beam starts.
 import dataclasses
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from components.conll_example_gen.conll_format import read_sentences
+from contracts.conll_format import read_sentences
 from components.conll_example_gen.jsonl_format import JsonlStats, pretokenize, read_jsonl
-from components.conll_example_gen.tag_schemes import AS_WRITTEN, SchemeEvidence
+from contracts.tag_schemes import AS_WRITTEN, SchemeEvidence
 from contracts.inventory import EntityInventory
 
 

@@ -4,14 +4,11 @@ entity-confusion heatmap, one panel per split."""
 import os
 from typing import Dict, List
 
-import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (backend first)
-
-from components.ner_evaluator.metrics import MICRO, types_of  # noqa: E402
-from modules.trainer.plots import save_figure  # noqa: E402
+from components.ner_evaluator.metrics import MICRO, types_of
+from modules.figures import save_figure
 
 PER_TYPE_CHART = "per_type_scores.png"
 CONFUSION_CHART = "entity_confusion.png"

@@ -28,7 +28,7 @@ from components.ner_evaluator.predictions import predict_split
 from contracts import features
 from contracts.inventory import EntityInventory, read_inventory
 from modules.trainer.export import served_inventory
-from modules.trainer.plots import STEP_CURVE
+from contracts.files import EPOCH_CURVES, STEP_CURVE
 
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.md"
@@ -128,7 +128,7 @@ def NerEvaluator(
     logging.info("%s: %s", "Blessed" if blessed else "Not blessed", reason)
 
     curves = []
-    for name in (STEP_CURVE, "loss.png", "accuracy.png"):
+    for name in (STEP_CURVE, *EPOCH_CURVES):
         source = os.path.join(model_run.uri, name)
         if tf.io.gfile.exists(source):
             tf.io.gfile.copy(source, os.path.join(evaluation.uri, name), overwrite=True)

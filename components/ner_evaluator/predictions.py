@@ -13,8 +13,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the ops the exported model uses)
 
-from modules.trainer.dataset import document_records
-from modules.trainer.export import SERVE_EXAMPLES
+from modules.transform.documents import document_records
+from contracts.signatures import SERVE_EXAMPLES
 from contracts import features
 
 _RAW_SPEC = {features.TOKENS: tf.io.VarLenFeature(tf.string),

@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Sequence
 
 from components.ner_evaluator.charts import CONFUSION_CHART, PER_TYPE_CHART
 from components.ner_evaluator.metrics import types_of
-from modules.trainer.plots import STEP_CURVE
+from contracts.files import STEP_CURVE
 
 
 def conll_predictions(tokens: List[List[str]], gold: List[List[str]],

@@ -18,7 +18,7 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import ExampleAnomalies, Examples
 
-from components.conll_example_gen.executor import STATS_FILE_NAME
+from contracts.files import CONLL_STATS_FILE
 
 ANOMALIES_FILE_NAME = "SchemaDiff.pb"
 
@@ -43,7 +43,7 @@ def describe_anomalies(anomalies_by_split: Dict[str, anomalies_pb2.Anomalies],
 
 
 def _files_by_split(examples: Examples) -> Dict[str, List[str]]:
-    path = os.path.join(examples.uri, STATS_FILE_NAME)
+    path = os.path.join(examples.uri, CONLL_STATS_FILE)
     if not tf.io.gfile.exists(path):
         return {}
     with tf.io.gfile.GFile(path) as handle:

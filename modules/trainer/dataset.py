@@ -15,22 +15,18 @@ sentences are joined, then cut into windows of ``context_length`` pieces at
 sentence starts (modules.transform.documents).
 """
 
-import itertools
 from typing import List, Optional, Tuple
 
 import tensorflow as tf
 
 from contracts import features
-from modules.transform import preprocessing
-from modules.transform.documents import join_sentences
+from modules.transform.documents import document_records, join_sentences
 from modules.transform.tokenization import IGNORED_LABEL
 from modules.transform.windows import split_windows
 
 _FEATURE_SPEC = {key: tf.io.VarLenFeature(tf.int64) for key in
-                 (preprocessing.INPUT_IDS, preprocessing.CASING, preprocessing.FIRST_PIECES,
-                  preprocessing.LABELS)}
-_ORDER_SPEC = {features.DOCUMENT_ID: tf.io.VarLenFeature(tf.string),
-               features.SENTENCE_INDEX: tf.io.VarLenFeature(tf.int64)}
+                 (features.INPUT_IDS, features.CASING, features.FIRST_PIECES,
+                  features.LABELS)}
 # Documents per tokenization-free windowing call (about 15 sentences each).
 _DOCUMENTS_PER_CALL = 32
 
@@ -56,12 +52,8 @@ def _windows(serialized: tf.Tensor, max_length: int,
     parsed = tf.io.parse_example(serialized, _FEATURE_SPEC)
     ragged = {key: tf.RaggedTensor.from_sparse(value) for key, value in parsed.items()}
     input_ids, casing, first_pieces, labels = (ragged[key] for key in (
-        preprocessing.INPUT_IDS, preprocessing.CASING, preprocessing.FIRST_PIECES,
-        preprocessing.LABELS))
-    tf.debugging.assert_equal(
-        casing.row_lengths(), input_ids.row_lengths(),
-        message=f"Records without {preprocessing.CASING} per piece: made by an older "
-                "Transform; re-run Transform")
+        features.INPUT_IDS, features.CASING, features.FIRST_PIECES,
+        features.LABELS))
     preferred_cuts = None
     if document_rows is not None:
         joined = join_sentences(input_ids, first_pieces, document_rows, labels, casing)
@@ -77,24 +69,6 @@ def _files(file_pattern) -> List[str]:
     files = tf.io.gfile.glob(file_pattern) if isinstance(file_pattern, str) else [
         name for pattern in file_pattern for name in tf.io.gfile.glob(pattern)]
     return sorted(files)
-
-
-def document_records(files: List[str]) -> List[List[bytes]]:
-    """The serialized sentence records (raw or transformed) of ``files``, grouped
-    by document (documents sorted by id), each document's sentences in order."""
-    keyed = []
-    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096):
-        parsed = tf.io.parse_example(batch, _ORDER_SPEC)
-        ids, indices = (parsed[key].values.numpy() for key in _ORDER_SPEC)
-        if not len(ids) == len(indices) == len(batch):
-            raise ValueError(f"Document order needs {features.DOCUMENT_ID} and "
-                             f"{features.SENTENCE_INDEX} in every record of {files} "
-                             "(Transform output made before they were passed through: "
-                             "re-run Transform)")
-        keyed += zip(ids, indices.tolist(), batch.numpy())
-    keyed.sort(key=lambda record: record[:2])
-    return [[record[2] for record in group]
-            for _, group in itertools.groupby(keyed, key=lambda record: record[0])]
 
 
 def windows_dataset(file_pattern, max_length: int, shard: Optional[Tuple[int, int]] = None,

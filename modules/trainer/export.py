@@ -1,7 +1,7 @@
 """The exported SavedModel and its four signatures.
 
 ``serving_default`` takes ordinary text (a batch of strings), splits it into
-CoNLL-style words in the graph (modules/trainer/pretokenization.py: white
+CoNLL-style words in the graph (modules/transform/pretokenization.py: white
 space, and punctuation off the word edges as the CoNLL files have it),
 tokenizes them with the Transform graph, runs the classifier over
 word-boundary windows and returns per word: text, tag, score and character
@@ -32,18 +32,14 @@ import tensorflow_text  # noqa: F401  # registers the TF Text ops the signatures
 
 from contracts import features
 from contracts.inventory import INTERNAL_SCHEME, EntityInventory
+from contracts.signatures import (
+    INPUT_OF, SERVE_DOCUMENT, SERVE_EXAMPLES, SERVE_INVENTORY, SERVE_TEXT, SERVE_WORDS, WORD_COUNT)
 from modules.trainer.decoding import DECODERS
 from modules.trainer.entities import decode_entities
-from modules.trainer.pretokenization import split_words
-from modules.transform import preprocessing
+from modules.transform.pretokenization import split_words
 from modules.transform.documents import document_rows, join_sentences, starts_within
 from modules.transform.windows import split_windows
 
-SERVE_TEXT = "serving_default"
-SERVE_WORDS = "serve_words"
-SERVE_DOCUMENT = "serve_document"
-SERVE_EXAMPLES = "serve_examples"
-SERVE_INVENTORY = "serve_inventory"
 
 
 _WINDOW_IDS = tf.TensorSpec([None, None], tf.int64)
@@ -109,7 +105,7 @@ class NerModule(tf.Module):
         transformed = self.tft_layer({features.TOKENS: words.to_sparse()})
         input_ids, casing, first_pieces = (
             tf.RaggedTensor.from_sparse(transformed[key]) for key in (
-                preprocessing.INPUT_IDS, preprocessing.CASING, preprocessing.FIRST_PIECES))
+                features.INPUT_IDS, features.CASING, features.FIRST_PIECES))
         max_length, preferred_cuts, overlap = self.max_length, None, False
         if self.context_length and document_rows is not None:
             joined = join_sentences(input_ids, first_pieces, document_rows, casing=casing)
@@ -193,11 +189,12 @@ class NerModule(tf.Module):
             "entity_scores": per_text(entity_scores, 0.0),
         }
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="sentences")])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_TEXT])])
     def serve_text(self, sentences: tf.Tensor) -> Dict[str, tf.Tensor]:
         return self.tag_words(sentences, *split_words(sentences))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="documents")])
+    @tf.function(input_signature=[
+        tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_DOCUMENT])])
     def serve_document(self, documents: tf.Tensor) -> Dict[str, tf.Tensor]:
         """Whole documents, one sentence per line; offsets refer to the document."""
         lines = tf.strings.split(documents, "\n").with_row_splits_dtype(tf.int64)
@@ -211,8 +208,9 @@ class NerModule(tf.Module):
                               byte_ends.with_flat_values(byte_ends.flat_values + shift),
                               sentence_rows)
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="words"),
-                                  tf.TensorSpec([None], tf.int64, name="word_count")])
+    @tf.function(input_signature=[
+        tf.TensorSpec([None, None], tf.string, name=INPUT_OF[SERVE_WORDS]),
+        tf.TensorSpec([None], tf.int64, name=WORD_COUNT)])
     def serve_words(self, words: tf.Tensor, word_count: tf.Tensor) -> Dict[str, tf.Tensor]:
         """Words given by the client, right-padded; ``word_count`` says how many are real."""
         width = tf.shape(words, out_type=tf.int64)[1]
@@ -226,7 +224,8 @@ class NerModule(tf.Module):
         sentences = tf.strings.reduce_join(ragged, axis=1, separator=" ")
         return self.tag_words(sentences, ragged, byte_ends - byte_lengths, byte_ends)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    @tf.function(input_signature=[
+        tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_EXAMPLES])])
     def serve_examples(self, examples: tf.Tensor) -> Dict[str, tf.Tensor]:
         """With document context, consecutive examples of one ``document_id``
         (in sentence order) are tagged as one document; an example without
@@ -251,7 +250,8 @@ class NerModule(tf.Module):
             "probabilities": probabilities.to_tensor(0.0),
         }
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="requests")])
+    @tf.function(input_signature=[
+        tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_INVENTORY])])
     def serve_inventory(self, requests: tf.Tensor) -> Dict[str, tf.Tensor]:
         """What the model knows, once per request row (any string): its entity
         types and tags in label-id order, and the scheme of the tags it serves.
@@ -280,6 +280,6 @@ def export(module: NerModule, directory: str) -> None:
 
 def served_inventory(loaded) -> EntityInventory:
     """The entity inventory of a loaded export, asked through serve_inventory."""
-    answer = loaded.signatures[SERVE_INVENTORY](requests=tf.constant([""]))
+    answer = loaded.signatures[SERVE_INVENTORY](**{INPUT_OF[SERVE_INVENTORY]: tf.constant([""])})
     return EntityInventory(tuple(value.decode("utf-8")
                                  for value in answer["entity_types"][0].numpy()))

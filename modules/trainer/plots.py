@@ -1,28 +1,16 @@
 """Training curves as PNG files: loss and accuracy of train and eval per epoch, and
 the training loss per step with eval entity F1 per epoch."""
 
-import io
 import os
 from typing import Dict, List, Optional
 
-import matplotlib
-import tensorflow as tf
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (backend first)
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-
-STEP_CURVE = "training_curve.png"
+from contracts.files import EPOCH_CURVES, STEP_CURVE
+from modules.figures import save_figure
 
 
-def save_figure(figure, path: str) -> None:
-    """Writes a matplotlib figure as PNG to any tf.io.gfile path and closes it."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
-    with tf.io.gfile.GFile(path, "wb") as handle:  # also on GCS
-        handle.write(buffer.getvalue())
 
 
 def save_step_curve(step_losses: Dict, history: List[Dict[str, float]], directory: str,
@@ -80,10 +68,10 @@ def save_step_curve(step_losses: Dict, history: List[Dict[str, float]], director
 
 
 def save_curves(history: List[Dict[str, float]], directory: str) -> List[str]:
-    """Writes loss.png and accuracy.png; returns their paths."""
+    """Writes contracts.files.EPOCH_CURVES (loss, accuracy); returns their paths."""
     epochs = [entry["epoch"] for entry in history]
     paths = []
-    for metric in ("loss", "accuracy"):
+    for metric, file_name in zip(("loss", "accuracy"), EPOCH_CURVES):
         figure, axes = plt.subplots(figsize=(6, 4))
         axes.plot(epochs, [entry[metric] for entry in history], marker="o", label="train")
         axes.plot(epochs, [entry[f"eval_{metric}"] for entry in history], marker="o",
@@ -94,7 +82,7 @@ def save_curves(history: List[Dict[str, float]], directory: str) -> List[str]:
         axes.set_title(f"Token classification {metric}")
         axes.legend()
         figure.tight_layout()
-        path = os.path.join(directory, f"{metric}.png")
+        path = os.path.join(directory, file_name)
         save_figure(figure, path)
         paths.append(path)
     return paths

@@ -26,12 +26,10 @@ from modules.trainer.optimizer import make_optimizer
 from modules.trainer.plots import save_curves, save_step_curve
 from modules.transform.tokenization import read_special_ids
 from contracts.checkpoint import Checkpoint, ensure_resolved
+from contracts.files import HISTORY_FILE
 from contracts.inventory import read_inventory
-from contracts.training import TrainingConfig
+from contracts.training import CHECKPOINT_CONFIG_KEY, TRAINING_CONFIG_KEY, TrainingConfig
 
-# Keys of the Trainer's custom_config.
-TRAINING = "training"
-CHECKPOINT = "checkpoint"
 
 
 def count_batches(batches: tf.data.Dataset) -> int:
@@ -68,9 +66,9 @@ def run_fn(fn_args) -> None:
     # Before any TensorFlow op (see distribution.py).
     strategy = distribution.create_strategy()
     outputs = distribution.WorkerOutputs(distribution.is_chief(distribution.tf_config()))
-    hp = TrainingConfig(**fn_args.custom_config[TRAINING])
+    hp = TrainingConfig(**fn_args.custom_config[TRAINING_CONFIG_KEY])
     hp.validate()
-    checkpoint = ensure_resolved(Checkpoint(**fn_args.custom_config[CHECKPOINT]))
+    checkpoint = ensure_resolved(Checkpoint(**fn_args.custom_config[CHECKPOINT_CONFIG_KEY]))
     tf_keras.utils.set_random_seed(hp.seed)
     policy = precision.training_policy(hp.mixed_precision)
     if hp.max_seq_length > checkpoint.max_positions:
@@ -112,12 +110,12 @@ def run_fn(fn_args) -> None:
                                tf_keras.callbacks.TensorBoard(model_run_dir)])
 
     tf.io.gfile.makedirs(model_run_dir)
-    with tf.io.gfile.GFile(os.path.join(model_run_dir, "history.json"), "w") as handle:
+    with tf.io.gfile.GFile(os.path.join(model_run_dir, HISTORY_FILE), "w") as handle:
         json.dump({"epochs": validation.history, "best_epoch": validation.best_epoch,
                    "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
                    "trained_steps": trained_steps, "precision_policy": policy,
                    "train_loss_by_step": step_losses.record(),
-                   "hyperparameters": fn_args.custom_config[TRAINING]},
+                   "hyperparameters": fn_args.custom_config[TRAINING_CONFIG_KEY]},
                   handle, indent=2)
     save_curves(validation.history, model_run_dir)
     save_step_curve(step_losses.record(), validation.history, model_run_dir,

@@ -13,9 +13,15 @@ Sentences arrive encoded one per row (tokenization.encode), in document
 order; ``document_rows`` says which rows form one document.
 """
 
-from typing import NamedTuple, Optional
+import itertools
+from typing import List, NamedTuple, Optional
 
 import tensorflow as tf
+
+from contracts import features
+
+_ORDER_SPEC = {features.DOCUMENT_ID: tf.io.VarLenFeature(tf.string),
+               features.SENTENCE_INDEX: tf.io.VarLenFeature(tf.int64)}
 
 
 class Documents(NamedTuple):
@@ -75,3 +81,19 @@ def join_sentences(input_ids: tf.RaggedTensor, first_pieces: tf.RaggedTensor,
         labels=None if labels is None else join(labels.with_row_splits_dtype(tf.int64)),
         casing=None if casing is None else join(casing.with_row_splits_dtype(tf.int64)),
         sentence_starts=by_document(offsets + 1))
+
+
+def document_records(files: List[str]) -> List[List[bytes]]:
+    """The serialized sentence records (raw or transformed) of ``files``, grouped
+    by document (documents sorted by id), each document's sentences in order."""
+    keyed = []
+    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096):
+        parsed = tf.io.parse_example(batch, _ORDER_SPEC)
+        ids, indices = (parsed[key].values.numpy() for key in _ORDER_SPEC)
+        if not len(ids) == len(indices) == len(batch):
+            raise ValueError(f"Document order needs {features.DOCUMENT_ID} and "
+                             f"{features.SENTENCE_INDEX} in every record of {files}")
+        keyed += zip(ids, indices.tolist(), batch.numpy())
+    keyed.sort(key=lambda record: record[:2])
+    return [[record[2] for record in group]
+            for _, group in itertools.groupby(keyed, key=lambda record: record[0])]

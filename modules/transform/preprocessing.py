@@ -44,10 +44,6 @@ from contracts import features
 from contracts.checkpoint import ensure_resolved, from_mapping
 from contracts.inventory import INVENTORY_LABELS_KEY
 
-INPUT_IDS = "input_ids"
-CASING = "casing"
-FIRST_PIECES = "first_pieces"
-LABELS = "labels"
 
 
 def _as_ragged(tensor) -> tf.RaggedTensor:

@@ -35,6 +35,8 @@ from typing import Dict, NamedTuple, Optional
 import tensorflow as tf
 import tensorflow_text as text
 
+from contracts import features
+
 CLS, SEP, UNK, PAD = "[CLS]", "[SEP]", "[UNK]", "[PAD]"
 IGNORED_LABEL = -100  # label of continuation pieces and specials; skipped by loss and metrics
 MAX_CHARS_PER_WORD = 100
@@ -153,10 +155,11 @@ class WordPieceTokenizer(tf.Module):
                               tf.fill([batch, 1], tf.constant(last, tf.int64))], axis=1)
 
         encoded = {
-            "input_ids": with_specials(sentence_pieces, self.special_ids.cls, self.special_ids.sep),
-            "casing": with_specials(sentence_pieces.with_flat_values(
+            features.INPUT_IDS: with_specials(sentence_pieces, self.special_ids.cls,
+                                              self.special_ids.sep),
+            features.CASING: with_specials(sentence_pieces.with_flat_values(
                 tf.repeat(word_casings(words.flat_values), word_lengths)), 0, 0),
-            "first_pieces": words.with_flat_values(
+            features.FIRST_PIECES: words.with_flat_values(
                 tf.boolean_mask(position_in_sentence, first_piece)),
         }
         if label_ids is not None:
@@ -169,6 +172,6 @@ class WordPieceTokenizer(tf.Module):
                 [words.value_rowids(), tf.ragged.range(words.row_lengths()).flat_values], axis=1))
             piece_labels = tf.where(first_piece, tf.repeat(word_labels, word_lengths),
                                     tf.constant(IGNORED_LABEL, tf.int64))
-            encoded["labels"] = with_specials(sentence_pieces.with_flat_values(piece_labels),
+            encoded[features.LABELS] = with_specials(sentence_pieces.with_flat_values(piece_labels),
                                               IGNORED_LABEL, IGNORED_LABEL)
         return encoded

@@ -19,7 +19,7 @@ import dataclasses
 import re
 from typing import Dict, Iterable, Iterator, Optional, Sequence, Tuple
 
-from components.conll_example_gen.tag_schemes import (
+from contracts.tag_schemes import (
     AS_WRITTEN, PREFIXES, Conversion, split_tag, to_iob2)
 
 DOCSTART = "-DOCSTART-"

@@ -3,7 +3,7 @@
 The model was trained on CoNLL tokens, where punctuation stands alone
 ("Paris ."), but served text is written the usual way ("Paris."). This
 module reproduces the CoNLL-2003 tokenization with core TF string ops plus
-``RegexSplitWithOffsets`` (safe for TF Serving, see modules/transform/graph_ops.py):
+``RegexSplitWithOffsets`` (safe for TF Serving; tests/graph_ops.py checks the graph):
 
   1. split on Unicode white space, keeping byte offsets;
   2. rewrite each word, inserting one space wherever CoNLL splits it
