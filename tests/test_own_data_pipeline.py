@@ -49,11 +49,12 @@ def sentences(count: int, seed: int):
 SPLITS = {"train": 240, "valid": 40, "test": 40}
 
 
-def write_data(directory, as_jsonl: bool):
+def write_data(directory, forms):
+    """``forms``: per split, "conll" (IOBES columns) or "jsonl" (Label Studio)."""
     directory.mkdir(parents=True)
     for seed, (name, count) in enumerate(SPLITS.items()):
         rows = sentences(count, seed)
-        if as_jsonl:
+        if forms[name] == "jsonl":
             (directory / f"{name}.jsonl").write_text("".join(label_studio_lines(rows, {})),
                                                      encoding="utf-8")
         else:
@@ -62,10 +63,21 @@ def write_data(directory, as_jsonl: bool):
     return directory
 
 
-@pytest.mark.parametrize("as_jsonl", [False, True], ids=["iobes-conll", "label-studio-jsonl"])
-def test_own_types_are_learnt_blessed_pushed_and_served_by_name(tmp_path, tiny_checkpoint,
-                                                                 as_jsonl):
-    data_dir = write_data(tmp_path / "data", as_jsonl)
+# One run reads both forms (IOBES train, Label Studio eval and test), one reads
+# JSONL alone. Each is a whole pipeline run (minutes on 2 cores): marked slow to
+# keep the default suite inside CI's budget; `make test-all` runs them.
+FORMS = {
+    "iobes-train-jsonl-eval-test": {"train": "conll", "valid": "jsonl", "test": "jsonl"},
+    "label-studio-jsonl": {"train": "jsonl", "valid": "jsonl", "test": "jsonl"},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(FORMS))
+def test_own_types_are_learnt_blessed_pushed_and_served_by_name(tmp_path, tiny_checkpoint, name):
+    forms = FORMS[name]
+    data_dir = write_data(tmp_path / "data", forms)
+    as_jsonl = forms["train"] == "jsonl"
     if not as_jsonl:
         assert "S-person" in (data_dir / "train.txt").read_text(encoding="utf-8")
     config = config_for_profile("quick", data_dir=str(data_dir),

@@ -133,7 +133,7 @@ def test_blessed_model_is_pushed_and_serves_raw_sentences(full_run):
     for key in ("entity_types", "entity_texts", "entity_starts", "entity_ends", "entity_scores"):
         assert outputs[key].shape == (2, entities), key
     assert set(model.signatures) == {"serving_default", "serve_words", "serve_document",
-                                    "serve_examples"}
+                                    "serve_examples", "serve_inventory"}
 
 
 def test_pushed_model_is_lean_and_computes_in_float32(full_run):
