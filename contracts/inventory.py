@@ -85,15 +85,6 @@ class EntityInventory:
         return cls(tuple(value["types"]), value.get("source_scheme", INTERNAL_SCHEME))
 
 
-def type_of_label(label_id: int) -> int:
-    """Index into ``types`` of a label id's type, -1 for ``O`` (the layout above)."""
-    return (label_id - 1) // 2 if label_id > 0 else -1
-
-
-def is_begin(label_id: int) -> bool:
-    return label_id % 2 == 1
-
-
 def write_inventory(inventory: EntityInventory, directory: str) -> None:
     """Writes INVENTORY_FILE into ``directory`` (any tf.io.gfile URL)."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel  # keeps contracts light
