@@ -27,6 +27,7 @@ from components.ner_evaluator.metrics import entity_scores
 from components.ner_evaluator.predictions import predict_split
 from contracts import features
 from contracts.checkpoint import Checkpoint, ensure_resolved
+from contracts.inventory import served_inventory
 from modules.trainer import export
 from contracts.training import CHECKPOINT_CONFIG_KEY
 from modules.transform.tokenization import read_special_ids
@@ -64,7 +65,7 @@ def main() -> None:
     max_length, context_length = training.window_lengths(checkpoint.max_positions)
     results = {"document_context": context_length, "seed": training.seed, "variants": {}}
     for name, options in VARIANTS.items():
-        inventory = export.served_inventory(trained)
+        inventory = served_inventory(trained)
         module = export.NerModule(trained.classifier, trained.tft_layer, max_length,
                                   read_special_ids(checkpoint.vocab_file).pad, inventory,
                                   **{"context_length": context_length, **options})

@@ -30,6 +30,7 @@ from contracts.conll_format import decode_lines, read_sentences
 from components.ner_evaluator.metrics import MICRO, entity_scores
 from components.ner_evaluator.predictions import predict_split
 from contracts import features
+from contracts.inventory import served_inventory
 from contracts.signatures import SERVE_EXAMPLES
 from modules.trainer import export
 from modules.trainer.decoding import DECODERS
@@ -41,7 +42,7 @@ def wrapped(trained, training, checkpoint, decoding: str) -> export.NerModule:
     max_length, context_length = training.window_lengths(checkpoint.max_positions)
     return export.NerModule(trained.classifier, trained.tft_layer, max_length,
                             read_special_ids(checkpoint.vocab_file).pad,
-                            export.served_inventory(trained), context_length,
+                            served_inventory(trained), context_length,
                             decoding=decoding)
 
 

@@ -26,7 +26,7 @@ from benchmarks.common import write_results
 from benchmarks.context_inference import trained_run
 from benchmarks.quality import latest_run, recorded_run
 from benchmarks.relabel import SCHEMES, parse_rename
-from modules.trainer.export import served_inventory
+from contracts.inventory import served_inventory
 
 
 def _runs(roots: List[str]) -> List[dict]:

@@ -37,7 +37,7 @@ from transformers import BertTokenizerFast
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from contracts.conll_format import decode_lines, read_sentences
 from contracts.checkpoint import resolve_checkpoint
-from modules.trainer.export import served_inventory
+from contracts.inventory import served_inventory
 from modules.transform.tokenization import word_casings
 from pipeline.config import DEFAULT_CHECKPOINT
 

@@ -4,6 +4,7 @@ Ingestion decides the inventory (the types of the training split, or the
 ones ``--labels`` declares) and writes it beside the examples as
 INVENTORY_FILE; the schema, Transform, the Trainer, the Evaluator and the
 exported model all read it from there, so no stage names a type in code.
+An exported model tells its own through the serve_inventory signature.
 
 Label ids follow one layout everywhere: 0 is ``O``, then ``B-`` and ``I-``
 of each type in inventory order (IOB2, the internal tagging scheme).
@@ -14,6 +15,8 @@ import json
 import os
 import re
 from typing import Dict, Iterable, Tuple
+
+from contracts.signatures import ENTITY_TYPES, INPUT_OF, SERVE_INVENTORY
 
 OUTSIDE = "O"
 INTERNAL_SCHEME = "IOB2"
@@ -100,3 +103,12 @@ def read_inventory(directory: str) -> EntityInventory:
         raise InventoryError(f"{path} is missing: the artifact was made without an inventory")
     with tf.io.gfile.GFile(path) as handle:
         return EntityInventory.from_json(handle.read())
+
+
+def served_inventory(loaded) -> EntityInventory:
+    """The entity inventory of a loaded export (tf.saved_model.load), asked through
+    serve_inventory: how clients of the export learn what it tags."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    answer = loaded.signatures[SERVE_INVENTORY](**{INPUT_OF[SERVE_INVENTORY]: tf.constant([""])})
+    return EntityInventory(tuple(value.decode("utf-8")
+                                 for value in answer[ENTITY_TYPES][0].numpy()))

@@ -4,7 +4,7 @@ from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
     LatestBlessedModelStrategy)
 from tfx.types.standard_artifacts import Model, ModelBlessing
 
-from components.ner_evaluator import metrics
+from components.ner_evaluator import blessing
 from components.ner_evaluator.best_blessed_model import BestBlessedModelStrategy
 
 
@@ -53,7 +53,7 @@ def _bless_series(strategy, test_f1s, tolerance=0.01):
     for run, f1 in enumerate(test_f1s, start=1):
         baseline = _resolve(strategy, list(models), list(blessings))["model_blessing"]
         baseline_f1 = baseline[0].get_float_custom_property("test_entity_f1") if baseline else None
-        blessed, _ = metrics.blessing_decision(f1, 0.8, baseline_f1, tolerance)
+        blessed, _ = blessing.blessing_decision(f1, 0.8, baseline_f1, tolerance)
         models.append(_model(run))
         blessings.append(_blessing(100 + run, run, f1, blessed))
         decisions.append(blessed)

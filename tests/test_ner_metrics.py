@@ -1,4 +1,4 @@
-"""Evaluator metrics agree with seqeval; blessing rules; CoNLL prediction files."""
+"""Evaluator metrics agree with seqeval; CoNLL prediction files."""
 
 import math
 
@@ -47,32 +47,6 @@ def test_confusion_matrix_of_entity_types():
     assert confusion[metrics.SPURIOUS]["MISC"] == 1
     assert confusion[metrics.SPURIOUS]["ORG"] == 1
     assert confusion["LOC"]["LOC"] == 1 and confusion["PER"]["PER"] == 2
-
-
-@pytest.mark.parametrize("f1, threshold, best, tolerance, blessed, says", [
-    (0.90, 0.85, None, 0.01, True, "the first blessed model"),
-    (0.80, 0.85, None, 0.01, False, "below the threshold 0.8500"),
-    (0.90, 0.85, 0.905, 0.01, True, "within 0.0100 of the blessed baseline's 0.9050"),
-    (0.90, 0.85, 0.95, 0.01, False, "more than 0.0100 below the blessed baseline's 0.9500"),
-    (0.96, 0.85, 0.95, 0.0, True, "blessed baseline's 0.9500"),
-])
-def test_blessing_decision(f1, threshold, best, tolerance, blessed, says):
-    decision, reason = metrics.blessing_decision(f1, threshold, best, tolerance)
-    assert decision is blessed
-    assert f"{f1:.4f}" in reason and says in reason
-
-
-def test_blessing_never_ratchets_down():
-    """Each run a little worse than the last: within tolerance of the latest blessed
-    model every time, but refused once it falls below the best minus the tolerance."""
-    best, decisions = None, []
-    for f1 in (0.900, 0.895, 0.891, 0.889, 0.886):
-        blessed, _ = metrics.blessing_decision(f1, 0.8, best, 0.01)
-        decisions.append(blessed)
-        if blessed:
-            best = metrics.best_after_blessing(best, f1)
-    assert decisions == [True, True, True, False, False]
-    assert best == 0.900
 
 
 def test_conll_prediction_file():

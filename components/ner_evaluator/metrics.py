@@ -5,7 +5,7 @@ scoring, called directly, so the numbers are seqeval's by construction.
 """
 
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence
 
 from seqeval.metrics import classification_report
 from seqeval.metrics.sequence_labeling import get_entities
@@ -64,26 +64,3 @@ def entity_confusion(gold: List[List[str]], predicted: List[List[str]], types: S
             if span not in gold_spans:
                 matrix[SPURIOUS][kind] += 1
     return matrix
-
-
-def blessing_decision(test_f1: float, threshold: float, best_f1: Optional[float],
-                      tolerance: float) -> Tuple[bool, str]:
-    """Blessed if test F1 reaches the threshold and is not more than ``tolerance``
-    below ``best_f1`` (None if no model was blessed before). Holding candidates to
-    the best blessed F1 so far keeps a series of runs from ratcheting down a
-    tolerance at a time; the pipeline passes its best blessed model's F1."""
-    if test_f1 < threshold:
-        return False, f"test entity F1 {test_f1:.4f} is below the threshold {threshold:.4f}"
-    if best_f1 is None:
-        return True, (f"test entity F1 {test_f1:.4f} >= threshold {threshold:.4f}; "
-                      f"the first blessed model")
-    if test_f1 < best_f1 - tolerance:
-        return False, (f"test entity F1 {test_f1:.4f} is more than {tolerance:.4f} below the "
-                       f"blessed baseline's {best_f1:.4f}")
-    return True, (f"test entity F1 {test_f1:.4f} >= threshold {threshold:.4f} and within "
-                  f"{tolerance:.4f} of the blessed baseline's {best_f1:.4f}")
-
-
-def best_after_blessing(best_f1: Optional[float], test_f1: float) -> float:
-    """The best blessed test F1 once a model with ``test_f1`` has been blessed."""
-    return test_f1 if best_f1 is None else max(best_f1, test_f1)

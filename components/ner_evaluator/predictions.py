@@ -13,9 +13,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the ops the exported model uses)
 
-from modules.transform.documents import document_records
-from contracts.signatures import SERVE_EXAMPLES
 from contracts import features
+from contracts.signatures import PROBABILITIES, SERVE_EXAMPLES, TAG_IDS
+from modules.transform.documents import document_records
 
 _RAW_SPEC = {features.TOKENS: tf.io.VarLenFeature(tf.string),
              features.NER_TAGS: tf.io.VarLenFeature(tf.string)}
@@ -60,8 +60,8 @@ def predict_split(model, split_dir: str, labels: Sequence[str], batch_size: int 
         raw = tf.io.parse_example(batch, _RAW_SPEC)
         outputs = signature(examples=batch)
         tokens, gold = _strings(raw[features.TOKENS]), _strings(raw[features.NER_TAGS])
-        tag_ids = outputs["tag_ids"].numpy()
-        probabilities = outputs["probabilities"].numpy()
+        tag_ids = outputs[TAG_IDS].numpy()
+        probabilities = outputs[PROBABILITIES].numpy()
         for row, (row_tokens, row_gold) in enumerate(zip(tokens, gold)):
             count = len(row_tokens)
             gold_ids = np.array([label_to_id[tag] for tag in row_gold], dtype=np.int64)

@@ -32,8 +32,8 @@ def _images(names: Sequence[str], available: Sequence[str]) -> List[str]:
 
 
 def error_section(split: str, categories, patterns, files: Sequence[str], top: int) -> List[str]:
-    """Markdown lines of one split's error analysis (errors.category_table and
-    errors.pattern_table), the top ``top`` patterns with their examples."""
+    """Markdown lines of one split's error analysis (error_analysis.category_table and
+    error_analysis.pattern_table), the top ``top`` patterns with their examples."""
     total = int(categories["errors"].sum())
     parts = [f"### Errors on {split} ({total} errors)", "",
              _table(["category", "errors", "share"],

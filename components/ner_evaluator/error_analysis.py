@@ -226,27 +226,24 @@ def _flat_examples(patterns: pd.DataFrame) -> pd.DataFrame:
     return flat
 
 
-def write_tables(errors: pd.DataFrame, patterns: pd.DataFrame, categories: pd.DataFrame,
-                 directory: str, split: str) -> List[str]:
-    """Writes errors-<split>.csv (every error), error-patterns-<split>.csv and
-    error-categories-<split>.csv; returns their paths."""
-    paths = []
-    for name, table in ((f"errors-{split}.csv", errors),
-                        (f"error-patterns-{split}.csv", _flat_examples(patterns)),
-                        (f"error-categories-{split}.csv", categories)):
-        path = os.path.join(directory, name)
-        with tf.io.gfile.GFile(path, "w") as handle:  # also on GCS
-            handle.write(_csv(table))
-        paths.append(path)
-    return paths
-
-
-def analyse(tokens: List[List[str]], gold: List[List[str]], predicted: List[List[str]],
-            directory: str, split: str) -> Dict:
-    """Error tables of one split, written as CSV into ``directory``: what
-    report.markdown_report takes per split ({"categories", "patterns", "files"})."""
+def analyse(tokens: List[List[str]], gold: List[List[str]], predicted: List[List[str]]
+            ) -> Dict[str, pd.DataFrame]:
+    """Error tables of one split: {"errors", "patterns", "categories"}, of which
+    report.markdown_report takes "categories" and "patterns"."""
     errors = error_table(tokens, gold, predicted)
-    patterns, categories = pattern_table(errors), category_table(errors)
-    paths = write_tables(errors, patterns, categories, directory, split)
-    return {"categories": categories, "patterns": patterns,
-            "files": [os.path.basename(path) for path in paths]}
+    return {"errors": errors, "patterns": pattern_table(errors),
+            "categories": category_table(errors)}
+
+
+def write_tables(tables: Dict[str, pd.DataFrame], directory: str, split: str) -> List[str]:
+    """Writes analyse's tables into ``directory`` as errors-<split>.csv (every
+    error), error-patterns-<split>.csv and error-categories-<split>.csv; returns
+    their names (the report links them)."""
+    names = []
+    for name, table in ((f"errors-{split}.csv", tables["errors"]),
+                        (f"error-patterns-{split}.csv", _flat_examples(tables["patterns"])),
+                        (f"error-categories-{split}.csv", tables["categories"])):
+        with tf.io.gfile.GFile(os.path.join(directory, name), "w") as handle:  # also on GCS
+            handle.write(_csv(table))
+        names.append(name)
+    return names
