@@ -24,7 +24,7 @@ setup(
         # itself (2.x) would pull protobuf 4+, which TFX 1.16 cannot use.
         "kfp-pipeline-spec==0.2.2",
         "matplotlib",
-        # The Evaluator's error analysis (components/ner_evaluator/errors.py); the
+        # The Evaluator's error analysis (components/ner_evaluator/error_analysis.py); the
         # version installed with TFX 1.16 (tensorflow-data-validation needs pandas < 2).
         "pandas==1.5.3",
         "protobuf==3.20.3",

@@ -19,31 +19,28 @@ from typing import Dict, List
 from tfx import v1 as tfx
 
 from benchmarks.common import DEFAULT_DATA_DIR, spread, write_results
-from contracts.checkpoint import resolve_checkpoint
-from pipeline import beam_args, local_runner, run_summary
-from pipeline.config import DEFAULT_CHECKPOINT, DEFAULT_SCHEMA_FILE
-from pipeline.pipeline import create_components
+from pipeline import local_runner, run_summary
+from pipeline.config import DEFAULT_CHECKPOINT, PipelineConfig
+from pipeline.pipeline import create_pipeline
 
 BEAM_COMPONENTS = ("ConllExampleGen", "StatisticsGen", "ExampleValidator", "Transform")
 PIPELINE_NAME = "beam-workers-benchmark"
 
 
-def timed_pass(data_dir: pathlib.Path, checkpoint, workers: int) -> Dict[str, float]:
+def timed_pass(data_dir: pathlib.Path, checkpoint: str, workers: int) -> Dict[str, float]:
     """Seconds of the whole data half and of each Beam component, one fresh run."""
     with tempfile.TemporaryDirectory() as root:
-        metadata_path = f"{root}/metadata.sqlite"
-        args = local_runner.local_beam_args(beam_args.beam_pipeline_args([], workers))
+        config = PipelineConfig(data_dir=str(data_dir), pipeline_root=root,
+                                pipeline_name=PIPELINE_NAME, checkpoint=checkpoint,
+                                beam_workers=workers, enable_cache=False)
+        placement = local_runner.placement(config)
         start = time.perf_counter()
         with local_runner.private_tempdir(root):
-            tfx.orchestration.LocalDagRunner().run(tfx.dsl.Pipeline(
-                pipeline_name=PIPELINE_NAME, pipeline_root=root,
-                components=create_components(str(data_dir), str(DEFAULT_SCHEMA_FILE), checkpoint),
-                metadata_connection_config=(
-                    tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)),
-                beam_pipeline_args=args, enable_cache=False))
+            tfx.orchestration.LocalDagRunner().run(
+                create_pipeline(config, placement, training=False))
         seconds = {"run": time.perf_counter() - start}
-        executions = run_summary.latest_run_executions(run_summary.open_store(metadata_path),
-                                                       PIPELINE_NAME)
+        executions = run_summary.latest_run_executions(
+            run_summary.open_store(config.resolved_metadata_path), PIPELINE_NAME)
         seconds.update({name: run_summary.execution_seconds(executions[name])
                         for name in BEAM_COMPONENTS})
     return seconds
@@ -57,11 +54,10 @@ def main() -> None:
                         help="--beam-workers settings to compare (0: in process)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    checkpoint = resolve_checkpoint(args.checkpoint)
     passes: Dict[int, List[Dict[str, float]]] = {workers: [] for workers in args.workers}
     for repeat in range(args.repeats):
         for workers in args.workers:
-            seconds = timed_pass(args.data_dir, checkpoint, workers)
+            seconds = timed_pass(args.data_dir, args.checkpoint, workers)
             passes[workers].append(seconds)
             print(f"pass {repeat + 1}/{args.repeats}, --beam-workers {workers}: "
                   + ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()),

@@ -7,6 +7,7 @@ Side by side in one run:
 """
 
 import argparse
+import dataclasses
 import pathlib
 import tempfile
 import time
@@ -18,10 +19,12 @@ from tfx import v1 as tfx
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from contracts.conll_format import decode_lines, read_sentences
 from modules.transform.tokenization import WordPieceTokenizer
-from pipeline import run_summary
 from contracts.checkpoint import resolve_checkpoint
-from pipeline.config import DEFAULT_CHECKPOINT, DEFAULT_SCHEMA_FILE
-from pipeline.pipeline import create_components
+from pipeline import local_runner, run_summary
+from pipeline.config import DEFAULT_CHECKPOINT, PipelineConfig
+from pipeline.pipeline import create_pipeline
+
+PIPELINE_NAME = "transform-benchmark"
 
 
 def time_tokenizer(sentences, checkpoint, batch_size: int = 1024):
@@ -36,17 +39,17 @@ def time_tokenizer(sentences, checkpoint, batch_size: int = 1024):
     return len(sentences) / (time.perf_counter() - start), lengths
 
 
-def time_component(data_dir: pathlib.Path, checkpoint):
+def time_component(data_dir: pathlib.Path, checkpoint: str):
     with tempfile.TemporaryDirectory() as root:
-        metadata_path = f"{root}/metadata.sqlite"
-        components = create_components(str(data_dir), str(DEFAULT_SCHEMA_FILE), checkpoint)
-        tfx.orchestration.LocalDagRunner().run(tfx.dsl.Pipeline(
-            pipeline_name="transform-benchmark", pipeline_root=root, components=components,
-            metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-                metadata_path),
-            beam_pipeline_args=["--direct_running_mode=in_memory"]))
-        store = run_summary.open_store(metadata_path)
-        executions = run_summary.latest_run_executions(store, "transform-benchmark")
+        config = PipelineConfig(data_dir=str(data_dir), pipeline_root=root,
+                                pipeline_name=PIPELINE_NAME, checkpoint=checkpoint,
+                                enable_cache=False)
+        # In process and with no other Beam option, as this benchmark has always measured.
+        placement = dataclasses.replace(local_runner.placement(config),
+                                        beam_pipeline_args=["--direct_running_mode=in_memory"])
+        tfx.orchestration.LocalDagRunner().run(create_pipeline(config, placement, training=False))
+        store = run_summary.open_store(config.resolved_metadata_path)
+        executions = run_summary.latest_run_executions(store, PIPELINE_NAME)
         examples = run_summary.output_artifacts(store, executions["ConllExampleGen"])["examples"]
         sentences = sum(examples.custom_properties[f"{split}_sentences"].int_value
                         for split in ("train", "eval", "test"))
@@ -65,7 +68,7 @@ def main() -> None:
     sentences = [list(s.tokens) for s in read_sentences(decode_lines(path.read_bytes(), str(path)),
                                                          str(path))]
     alone, lengths = time_tokenizer(sentences, checkpoint)
-    component = time_component(args.data_dir, checkpoint)
+    component = time_component(args.data_dir, args.checkpoint)
     distribution = {"sentences": len(lengths), "pieces_with_specials": int(lengths.sum()),
                     "pieces_without_specials": int(lengths.sum() - 2 * len(lengths)),
                     "max": int(lengths.max()), "p50": float(np.percentile(lengths, 50)),

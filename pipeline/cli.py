@@ -1,16 +1,12 @@
 """The ``ner-pipeline`` command. Options are generated from PipelineConfig's fields."""
 
 import argparse
-import contextlib
 import dataclasses
-import os
-import re
 import sys
-import tempfile
 import typing
-import warnings
 from typing import List, Optional
 
+from contracts import console
 from pipeline.config import PROFILES, PipelineConfig, TrainingConfig, config_for_profile
 from pipeline.vertex import VertexTrainerConfig
 from serving import commands as serving_commands
@@ -111,61 +107,17 @@ def checked_config(args: argparse.Namespace) -> PipelineConfig:
     return config
 
 
-# Python warnings of third-party libraries that say nothing about this run:
-# (category, message regex, module regex).
-KNOWN_WARNINGS = [
-    # google-api-core nags about Python 3.10 on import of every cloud client.
-    (FutureWarning, "", r"google\."),
-    (FutureWarning, r".*non-supported Python version", ""),
-]
-# TensorFlow's C++ lines at import that stay below TF_CPP_MIN_LOG_LEVEL=2's reach
-# (ERROR level): the CUDA plugins of the pip wheel registering twice on a CPU machine.
-_NATIVE_IMPORT_NOISE = re.compile(
-    rb"Unable to register cu(FFT|DNN|BLAS) factory: Attempting to register factory for plugin")
-
-
-def quiet_third_party_output() -> None:
-    """Without --verbose: TensorFlow's C++ log level (unless the user set one; must
-    happen before TensorFlow is imported) and filters for known third-party warnings.
-    Python log records are filtered by local_runner.configure_logging."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    for category, message, module in KNOWN_WARNINGS:
-        warnings.filterwarnings("ignore", message, category, module)
-
-
-@contextlib.contextmanager
-def _native_stderr_filtered(pattern: "re.Pattern[bytes]"):
-    """Routes file descriptor 2 (where C++ code logs) to a file for the block and
-    then writes back every line that does not match ``pattern``."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            kept = [line for line in captured.read().splitlines(keepends=True)
-                    if not pattern.search(line)]
-            if kept:
-                sys.stderr.buffer.write(b"".join(kept))
-                sys.stderr.flush()
-
-
 def run_command(args: argparse.Namespace) -> int:
     config = checked_config(args)
     # Heavy imports only when running, so --help and option errors stay instant.
     if args.verbose:
         from pipeline import local_runner, run_summary
     else:
-        quiet_third_party_output()
-        with _native_stderr_filtered(_NATIVE_IMPORT_NOISE):
+        console.quiet_third_party_output()
+        with console.native_stderr_filtered():
             from pipeline import local_runner, run_summary
     from pipeline.errors import data_error_message
-    local_runner.configure_logging(args.verbose)
+    console.configure_logging(args.verbose)
     try:
         local_runner.run(config)
     except Exception as error:  # pylint: disable=broad-except
@@ -195,7 +147,7 @@ def compile_command(args: argparse.Namespace) -> int:
     trainer = checked_trainer_config(args)
     if not args.image.strip():
         usage_error("--image must name the pipeline image (built from the Dockerfile)")
-    quiet_third_party_output()
+    console.quiet_third_party_output()
     from pipeline.kubeflow_v2_runner import CompileError, compile_pipeline
     try:
         spec = compile_pipeline(config, args.image, args.output, args.image_project_root,

@@ -23,7 +23,8 @@ TINY_CHECKPOINT = PROJECT_ROOT / "models" / "tiny-bert"
 
 @dataclasses.dataclass
 class PipelineConfig:
-    """Everything a pipeline run depends on; create_pipeline reads nothing else."""
+    """What the user decides about a run; create_pipeline reads it and the runner's
+    Placement (pipeline/placement.py), nothing else."""
 
     data_dir: str = option(
         None, "Directory with the data: CoNLL files train.txt/valid.txt/test.txt "

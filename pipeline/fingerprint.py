@@ -2,21 +2,34 @@
 
 TFX's cache key holds a component's inputs and execution properties, not the
 code behind a dotted path such as ``preprocessing_fn`` or a custom executor.
-The pipeline therefore puts these fingerprints into each component's
-properties: editing any project module that a component imports, directly or
-through other project modules, changes its fingerprint, so that component and
-everything downstream re-run, while an unchanged rerun stays cached.
+``fingerprinted()`` therefore adds one execution property, FINGERPRINT_KEY, to
+every component that runs project code: editing any project module that it
+imports, directly or through other project modules, changes the property, so
+that component and everything downstream re-run, while an unchanged rerun
+stays cached. Sources are read, never imported: building the pipeline loads
+none of the code it fingerprints.
 """
 
 import ast
 import hashlib
-import importlib.util
 import pathlib
-from typing import Dict, Iterable, Set
+from typing import Dict, Iterable, Optional, Set, TypeVar
 
+from pipeline.config import PROJECT_ROOT
+
+# The execution property that carries the fingerprint. TFX hashes every
+# execution property into the cache key (LocalDagRunner) or passes it as a task
+# parameter (Vertex AI); executors read only the properties they know.
+FINGERPRINT_KEY = "code_fingerprint"
 # Top-level packages of this project; imports of anything else (TensorFlow,
 # TFX, ...) are pinned by constraints.txt and not fingerprinted.
 PROJECT_PACKAGES = frozenset({"contracts", "modules", "components"})
+
+Component = TypeVar("Component")
+
+
+def is_project_module(module: str) -> bool:
+    return module.split(".")[0] in PROJECT_PACKAGES
 
 
 def _imported_modules(source: str, module: str, is_package: bool) -> Set[str]:
@@ -36,16 +49,19 @@ def _imported_modules(source: str, module: str, is_package: bool) -> Set[str]:
             names = [base] + [f"{base}.{alias.name}" for alias in node.names]
         for name in names:
             parts = name.split(".")
-            if parts[0] in PROJECT_PACKAGES:
+            if is_project_module(name):
                 found.update(".".join(parts[:depth]) for depth in range(1, len(parts) + 1))
     return found
 
 
-def _find_spec(name: str):
-    try:
-        return importlib.util.find_spec(name)
-    except ModuleNotFoundError:  # an attribute of a module, named in "from x import y"
-        return None
+def _source_file(module: str) -> Optional[pathlib.Path]:
+    """The module's file under the project root; None for an attribute (the ``y`` of
+    "from x import y") or a directory without __init__.py."""
+    path = PROJECT_ROOT.joinpath(*module.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def module_closure(entry_modules: Iterable[str]) -> Dict[str, pathlib.Path]:
@@ -53,14 +69,11 @@ def module_closure(entry_modules: Iterable[str]) -> Dict[str, pathlib.Path]:
     pending, files = list(entry_modules), {}
     while pending:
         module = pending.pop()
-        if module in files:
+        if module in files or (path := _source_file(module)) is None:
             continue
-        spec = _find_spec(module)
-        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
-            continue
-        files[module] = pathlib.Path(spec.origin)
-        pending.extend(_imported_modules(files[module].read_text(encoding="utf-8"), module,
-                                         spec.submodule_search_locations is not None))
+        files[module] = path
+        pending.extend(_imported_modules(path.read_text(encoding="utf-8"), module,
+                                         path.name == "__init__.py"))
     return files
 
 
@@ -71,6 +84,18 @@ def code_fingerprint(*entry_modules: str) -> str:
     for module, path in sorted(module_closure(entry_modules).items()):
         digest.update(module.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def fingerprinted(component: Component, *modules: str) -> Component:
+    """``component`` with the fingerprint of the project code it runs: its executor's
+    module (for a function component, the function's) and ``modules`` (those named
+    by a module-file property such as ``run_fn``) under FINGERPRINT_KEY."""
+    code = [module for module in (component.executor_spec.executor_class.__module__, *modules)
+            if is_project_module(module)]
+    if FINGERPRINT_KEY in component.exec_properties:
+        raise ValueError(f"{component.id} already has an execution property {FINGERPRINT_KEY}")
+    component.exec_properties[FINGERPRINT_KEY] = code_fingerprint(*code)
+    return component
 
 
 def file_fingerprint(path: str) -> str:

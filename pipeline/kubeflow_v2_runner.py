@@ -25,6 +25,7 @@ from contracts.checkpoint import Checkpoint, deferred, looks_like_hub_id
 from pipeline import beam_args, paths, vertex
 from pipeline.config import DEFAULT_CHECKPOINT, PROJECT_ROOT, TINY_CHECKPOINT, PipelineConfig
 from pipeline.pipeline import create_pipeline
+from pipeline.placement import Placement
 
 DEFAULT_IMAGE_PROJECT_ROOT = "/pipeline"
 # Checkpoints the Dockerfile puts into the image (a test checks it does).
@@ -98,32 +99,30 @@ def compile_beam_args(config: PipelineConfig, image: str, image_project_root: st
         str(pathlib.PurePosixPath(image_project_root) / "setup.py"))
 
 
+def image_placement(config: PipelineConfig, image: str, image_project_root: str,
+                    trainer: vertex.VertexTrainerConfig) -> Placement:
+    """Where the compiled pipeline puts things: project paths inside the image, the
+    checkpoint named for the container, Vertex AI's own ML Metadata.
+    Raises CompileError for a checkpoint the container could not find."""
+    return Placement(
+        schema_file=in_image(config.schema_file, image_project_root),
+        checkpoint=checkpoint_for_image(config.checkpoint, image_project_root),
+        serving_dir=config.serving_dir,
+        beam_pipeline_args=compile_beam_args(config, image, image_project_root),
+        vertex_training=vertex.trainer_custom_config(trainer, image),
+        # The KFP v2 compiler translates only TFX's built-in strategies into
+        # MLMD queries, so on Vertex the baseline is the latest blessed model,
+        # not the best one (README, "From laptop to Vertex AI").
+        baseline_strategy=tfx.dsl.experimental.LatestBlessedModelStrategy)
+
+
 def compile_pipeline(config: PipelineConfig, image: str, output_file: str,
                      image_project_root: str = DEFAULT_IMAGE_PROJECT_ROOT,
                      trainer: Optional[vertex.VertexTrainerConfig] = None) -> dict:
     """Writes the pipeline-spec JSON to ``output_file`` and returns it parsed.
     Raises CompileError for a checkpoint the container could not find."""
-    pipeline = create_pipeline(
-        pipeline_name=config.pipeline_name,
-        pipeline_root=config.pipeline_root,
-        data_dir=config.data_dir,
-        labels=config.declared_types,
-        tag_scheme=config.scheme,
-        schema_file=in_image(config.schema_file, image_project_root),
-        checkpoint=checkpoint_for_image(config.checkpoint, image_project_root),
-        training=config.training,
-        f1_threshold=config.f1_threshold,
-        regression_tolerance=config.regression_tolerance,
-        serving_dir=config.serving_dir,
-        enable_cache=config.enable_cache,
-        beam_pipeline_args=compile_beam_args(config, image, image_project_root),
-        vertex_training=vertex.trainer_custom_config(
-            trainer or vertex.VertexTrainerConfig(), image),
-        # The KFP v2 compiler translates only TFX's built-in strategies into
-        # MLMD queries, so on Vertex the baseline is the latest blessed model,
-        # not the best one (README, "From laptop to Vertex AI").
-        baseline_strategy=tfx.dsl.experimental.LatestBlessedModelStrategy,
-    )
+    pipeline = create_pipeline(config, image_placement(
+        config, image, image_project_root, trainer or vertex.VertexTrainerConfig()))
     output_dir, output_name = os.path.split(os.path.abspath(output_file))
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=image),

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import types
 
 import pytest
 
@@ -107,22 +106,15 @@ def _small_conll_dir(source, target, sentences=300):
 def _run_through_transform(data_dir, root, user_beam_args, checkpoint):
     """Ingestion, validation and Transform (no training) with these Beam options."""
     from tfx import v1 as tfx
-    from contracts.checkpoint import resolve_checkpoint
     from pipeline import local_runner
-    from pipeline.config import DEFAULT_SCHEMA_FILE
-    from pipeline.pipeline import create_components
-    run = types.SimpleNamespace(pipeline_name="through-transform",
-                                resolved_metadata_path=str(root / "metadata.sqlite"))
-    tfx.orchestration.LocalDagRunner().run(tfx.dsl.Pipeline(
-        pipeline_name=run.pipeline_name, pipeline_root=str(root),
-        components=create_components(str(data_dir), str(DEFAULT_SCHEMA_FILE),
-                                     resolve_checkpoint(str(checkpoint))),
-        enable_cache=False,
-        beam_pipeline_args=local_runner.local_beam_args(
-            beam_args.beam_pipeline_args(user_beam_args, 0)),
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            run.resolved_metadata_path)))
-    return run
+    from pipeline.config import PipelineConfig
+    from pipeline.pipeline import create_pipeline
+    config = PipelineConfig(data_dir=str(data_dir), pipeline_root=str(root),
+                            pipeline_name="through-transform", checkpoint=str(checkpoint),
+                            beam_pipeline_args=user_beam_args, enable_cache=False)
+    tfx.orchestration.LocalDagRunner().run(create_pipeline(
+        config, local_runner.placement(config), training=False))
+    return config
 
 
 def _stop(process):

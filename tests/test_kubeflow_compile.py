@@ -10,8 +10,10 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 from pipeline import cli
 from pipeline.config import PROJECT_ROOT, config_for_profile
+from pipeline.fingerprint import FINGERPRINT_KEY
 from pipeline.kubeflow_v2_runner import compile_pipeline
 from pipeline.vertex import ENABLE_VERTEX_KEY, TRAINING_ARGS_KEY, VERTEX_REGION_KEY
+from tests.test_fingerprint import PROJECT_CODE_NODES
 
 IMAGE = "europe-docker.pkg.dev/my-project/ner/conll-ner:0.1.0"
 BEAM_ARGS = ["--runner=DataflowRunner", "--project=my-project", "--region=europe-west4",
@@ -84,6 +86,9 @@ def test_compiles_to_a_pipeline_job_with_every_component(shared_conll_dir, tmp_p
     assert "/pipeline/data/schema/schema.pbtxt" in text
     assert "/pipeline/models/all-MiniLM-L6-v2" in text
     assert "gs://my-bucket/serving" in text
+    # Code fingerprints are task parameters, which Vertex AI's cache key includes.
+    for node in PROJECT_CODE_NODES:
+        assert len(task_parameter(spec, node, FINGERPRINT_KEY)) == 64, node
 
 
 def test_offline_compile_from_a_laptop_for_dataflow(offline, tmp_path, capsys):

@@ -10,9 +10,10 @@ from components.schema_gen.component import SCHEMA_FILE_NAME, InventorySchemaGen
 from contracts import features
 from contracts.checkpoint import deferred
 from pipeline import run_summary
-from pipeline.config import DEFAULT_SCHEMA_FILE
-from pipeline.fingerprint import file_fingerprint
+from pipeline.config import DEFAULT_SCHEMA_FILE, PipelineConfig
+from pipeline.fingerprint import file_fingerprint, fingerprinted
 from pipeline.pipeline import create_components
+from pipeline.placement import Placement
 from tests.conftest import CONLL
 
 
@@ -33,8 +34,10 @@ def test_paths_this_machine_cannot_read_stand_for_themselves():
 def test_the_pipeline_generates_the_schema_from_the_examples_with_its_fingerprint(tmp_path):
     schema = tmp_path / "schema.pbtxt"
     schema.write_text(DEFAULT_SCHEMA_FILE.read_text())
+    placement = Placement(schema_file=str(schema), checkpoint=deferred("bert-base-cased"),
+                          serving_dir=str(tmp_path / "serving"))
     nodes = {node.id: node for node in create_components(
-        str(tmp_path), str(schema), deferred("bert-base-cased"))}
+        PipelineConfig(data_dir=str(tmp_path)), placement, training=False)}
     node = nodes["InventorySchemaGen"]
     assert node.exec_properties["schema_file"] == str(schema)
     assert node.exec_properties["schema_fingerprint"] == file_fingerprint(str(schema))
@@ -45,10 +48,12 @@ def test_the_pipeline_generates_the_schema_from_the_examples_with_its_fingerprin
 def _generate_schema(root, data_dir, schema):
     """Runs ConllExampleGen and InventorySchemaGen; (state of the latter, its schema)."""
     metadata = str(root / "metadata.sqlite")
-    example_gen = ConllExampleGen(data_dir=str(data_dir))
-    node = InventorySchemaGen(examples=example_gen.outputs["examples"], schema_file=str(schema),
-                              schema_fingerprint=file_fingerprint(str(schema)),
-                              code_fingerprint="")
+    # Fingerprinted as the pipeline does: a class-based and a function component
+    # run with the extra execution property.
+    example_gen = fingerprinted(ConllExampleGen(data_dir=str(data_dir)))
+    node = fingerprinted(InventorySchemaGen(
+        examples=example_gen.outputs["examples"], schema_file=str(schema),
+        schema_fingerprint=file_fingerprint(str(schema))))
     tfx.orchestration.LocalDagRunner().run(tfx.dsl.Pipeline(
         pipeline_name="schema-gen", pipeline_root=str(root), components=[example_gen, node],
         enable_cache=True,

@@ -34,15 +34,13 @@ class ConllExampleGen(FileBasedExampleGen):
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
     def __init__(self, data_dir: str, input_config: Optional[example_gen_pb2.Input] = None,
-                 labels: Sequence[str] = (), tag_scheme: str = AUTO, code_fingerprint: str = ""):
+                 labels: Sequence[str] = (), tag_scheme: str = AUTO):
         """``input_config`` defaults to each split's conventional file, looked up in
         ``data_dir`` when the component runs (split_files.py): building the
         pipeline reads nothing. ``labels`` declares the entity inventory (default:
-        the train split's types); ``tag_scheme`` is a tag_schemes name or 'auto'.
-        ``code_fingerprint`` (of the executor's code) goes into the cache key."""
+        the train split's types); ``tag_scheme`` is a tag_schemes name or 'auto'."""
         super().__init__(input_base=os.fspath(data_dir),
                          input_config=input_config or default_input_config(),
                          custom_config=_packed({
                              executor.LABELS_KEY: list(labels),
-                             executor.TAG_SCHEME_KEY: tag_scheme,
-                             executor.CODE_FINGERPRINT_KEY: code_fingerprint}))
+                             executor.TAG_SCHEME_KEY: tag_scheme}))

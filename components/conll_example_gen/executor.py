@@ -42,7 +42,6 @@ from contracts.inventory import EntityInventory, write_inventory
 # Keys of the component's custom_config (a Struct, see component.py).
 LABELS_KEY = "labels"
 TAG_SCHEME_KEY = "tag_scheme"
-CODE_FINGERPRINT_KEY = "code_fingerprint"  # read only by TFX's cache
 # Per-split counts kept on the artifact as <split>_<count>.
 COUNTS = ("sentences", "tokens", "entities", "iob1_tags_rewritten", "repaired_tags",
           "misaligned_spans", "records_without_words")

@@ -45,10 +45,10 @@ def with_tag_domain(curated: schema_pb2.Schema, labels) -> schema_pb2.Schema:
 def InventorySchemaGen(examples: InputArtifact[Examples], schema: OutputArtifact[Schema],
                        schema_file: Parameter[str],
                        schema_fingerprint: Parameter[str],  # pylint: disable=unused-argument
-                       code_fingerprint: Parameter[str]) -> None:  # pylint: disable=unused-argument
+                       ) -> None:
     """Writes the curated schema with the inventory's tags as the tag domain.
 
-    The fingerprints are only read by TFX's cache (pipeline/fingerprint.py).
+    ``schema_fingerprint`` (the file's content) is only read by TFX's cache.
     """
     with tf.io.gfile.GFile(schema_file) as handle:
         curated = text_format.Parse(handle.read(), schema_pb2.Schema())

@@ -13,7 +13,7 @@ from typing import Dict, List
 import tensorflow as tf
 from tensorflow_data_validation.utils import anomalies_util
 from tensorflow_metadata.proto.v0 import anomalies_pb2
-from tfx.dsl.component.experimental.annotations import InputArtifact, Parameter
+from tfx.dsl.component.experimental.annotations import InputArtifact
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import ExampleAnomalies, Examples
@@ -52,12 +52,8 @@ def _files_by_split(examples: Examples) -> Dict[str, List[str]]:
 
 @component
 def ValidationGate(anomalies: InputArtifact[ExampleAnomalies],
-                   examples: InputArtifact[Examples],
-                   code_fingerprint: Parameter[str]) -> None:  # pylint: disable=unused-argument
-    """Raises DataAnomaliesError if any split has an anomaly.
-
-    ``code_fingerprint`` is only read by TFX's cache (pipeline/fingerprint.py).
-    """
+                   examples: InputArtifact[Examples]) -> None:
+    """Raises DataAnomaliesError if any split has an anomaly."""
     anomalies_by_split = {
         split: anomalies_util.load_anomalies_binary(
             os.path.join(artifact_utils.get_split_uri([anomalies], split), ANOMALIES_FILE_NAME))
