@@ -31,6 +31,7 @@ from benchmarks.common import DEFAULT_DATA_DIR, spread, write_results
 from benchmarks.serving import free_port, start_server
 from contracts.conll_format import decode_lines, read_sentences
 from serving import batch_predict
+from serving.batch_model import resolve_model_dir
 from serving.client import NerClient
 
 
@@ -101,7 +102,7 @@ def main() -> None:
     test_file = args.data_dir / "test.txt"
     texts = [" ".join(sentence.tokens) for sentence in read_sentences(
         decode_lines(test_file.read_bytes(), str(test_file)), str(test_file))]
-    model_dir = batch_predict.resolve_model_dir(args.serving_dir)
+    model_dir = resolve_model_dir(args.serving_dir)
     # The version's name, not the machine's path to it.
     results = {"model_version": pathlib.PurePath(model_dir).name,
                "sentences": len(texts), "batch_size": args.batch_size, "passes": args.passes}

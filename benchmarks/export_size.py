@@ -114,7 +114,7 @@ def main() -> None:
     from benchmarks.quality import latest_run, trainer_config
     from contracts.training import CHECKPOINT_CONFIG_KEY
     from pipeline import run_summary
-    from serving.batch_predict import resolve_model_dir
+    from serving.batch_model import resolve_model_dir
     config, store, executions = latest_run(args.pipeline_root)
     transform_graph = run_summary.output_artifacts(store, executions["Transform"])[
         "transform_graph"].uri

@@ -25,7 +25,8 @@ from seqeval.metrics import f1_score, precision_score, recall_score
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
 from benchmarks.detokenize import detokenize
 from contracts.conll_format import decode_lines, read_sentences
-from serving.batch_predict import resolve_model_dir
+from contracts.padded_outputs import rows, unpad
+from serving.batch_model import resolve_model_dir
 
 Span = Tuple[int, int]
 
@@ -56,14 +57,12 @@ def serve(signature, texts: List[str], batch: int = 64) -> List[Dict[str, list]]
     for first in range(0, len(texts), batch):
         outputs = {key: value.numpy() for key, value in
                    signature(sentences=tf.constant(texts[first:first + batch])).items()}
-        for row in range(len(outputs["word_count"])):
-            words, entities = outputs["word_count"][row], outputs["entity_count"][row]
+        for row in rows(outputs):
+            words, entities = unpad(row)
             results.append({
-                "words": [word.decode("utf-8") for word in outputs["words"][row, :words]],
-                "entities": [(kind.decode(), int(start), int(end)) for kind, start, end in zip(
-                    outputs["entity_types"][row, :entities],
-                    outputs["entity_starts"][row, :entities],
-                    outputs["entity_ends"][row, :entities])]})
+                "words": [word["text"] for word in words],
+                "entities": [(entity["type"], entity["start"], entity["end"])
+                             for entity in entities]})
     return results
 
 

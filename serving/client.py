@@ -3,7 +3,7 @@
 Only the documented REST API is used (status, metadata, predict in the row
 format), so the client works unchanged against real TF Serving and against
 the stand-in in serving/server.py. The model's outputs are padded per batch;
-the client cuts each sentence's lists to its ``word_count``/``entity_count``.
+contracts/padded_outputs.py cuts each sentence's lists to its own words and entities.
 """
 
 import dataclasses
@@ -12,7 +12,8 @@ from urllib.parse import quote
 
 import requests
 
-from contracts.signatures import SERVE_DOCUMENT, SERVE_INVENTORY
+from contracts.padded_outputs import unpad
+from contracts.signatures import ENTITY_TYPES, SERVE_DOCUMENT, SERVE_INVENTORY, TAG_SCHEME, TAGS
 
 
 class ServingRequestError(RuntimeError):
@@ -82,7 +83,7 @@ class NerClient:
         answer = self._call("POST", self.model_url + ":predict",
                             {"signature_name": SERVE_INVENTORY, "instances": [""]})
         (known,) = answer["predictions"]
-        return Inventory(list(known["entity_types"]), list(known["tags"]), known["tag_scheme"])
+        return Inventory(list(known[ENTITY_TYPES]), list(known[TAGS]), known[TAG_SCHEME])
 
     def predict(self, sentences: Sequence[str]) -> List[SentenceResult]:
         """One result per sentence (``serving_default``)."""
@@ -119,10 +120,6 @@ class NerClient:
 
 
 def _sentence_result(text: str, prediction: Dict[str, Any]) -> SentenceResult:
-    words = [Word(*values) for values in zip(
-        prediction["words"], prediction["tags"], prediction["scores"],
-        prediction["word_starts"], prediction["word_ends"])][:prediction["word_count"]]
-    entities = [Entity(*values) for values in zip(
-        prediction["entity_types"], prediction["entity_texts"], prediction["entity_starts"],
-        prediction["entity_ends"], prediction["entity_scores"])][:prediction["entity_count"]]
-    return SentenceResult(text, words, entities)
+    words, entities = unpad(prediction)
+    return SentenceResult(text, [Word(**word) for word in words],
+                          [Entity(**entity) for entity in entities])

@@ -7,21 +7,21 @@ building the parser (``ner-pipeline --help``, ``ner-pipeline run``) stays cheap.
 import argparse
 import dataclasses
 import json
-import logging
 import os
 import sys
-import warnings
-from typing import List, Optional
+from typing import Dict, List, Optional
 
+from contracts import console
+from serving.batch_inputs import FORMATS
 from serving.limits import Limits
 
 DEFAULT_URL = "http://127.0.0.1:8501"
-# What serving.batch_predict.parse_lines reads; here so that the parser does not import Beam.
-BATCH_FORMATS = ("text", "conll", "jsonl")
-# Options of one predict mode, with their defaults: a different value means the user gave it.
+# The options of one predict mode and their defaults. The parser's default is None,
+# so that an option given at its default value is still seen as given (and refused
+# in the other mode); predict_command fills these in once the mode is checked.
 _REST_ONLY = {"url": DEFAULT_URL, "model_name": "ner", "json": False}
 _BATCH_ONLY = {"output": None, "model_dir": None, "format": "text", "batch_size": 32,
-               "max_words": Limits.max_words, "beam_args": None}
+               "max_words": Limits.max_words, "beam_pipeline_arg": ()}
 
 
 def add_commands(subparsers) -> None:
@@ -57,25 +57,24 @@ def add_commands(subparsers) -> None:
                     "file offline with the SavedModel in a Beam pipeline (RunInference) and "
                     "write one JSON line per input line or CoNLL sentence, in input order.")
     predict.add_argument("sentences", nargs="*", metavar="TEXT", help="Sentences to tag over REST")
-    predict.add_argument("--url", default=DEFAULT_URL,
-                         help=f"Server base URL (default: {DEFAULT_URL})")
-    predict.add_argument("--model-name", default="ner", help="Model name (default: ner)")
-    predict.add_argument("--json", action="store_true",
+    predict.add_argument("--url", help=f"Server base URL (default: {DEFAULT_URL})")
+    predict.add_argument("--model-name", help="Model name (default: ner)")
+    predict.add_argument("--json", action="store_true", default=None,
                          help="Print words and entities as JSON instead of text")
     batch = predict.add_argument_group("offline batch prediction (instead of TEXT)")
     batch.add_argument("--input", help="File to tag (local or any Beam file system, e.g. gs://)")
     batch.add_argument("--output", help="JSON Lines file to write")
     batch.add_argument("--model-dir", help="A serving base directory (its newest numbered "
                                            "version is used) or a SavedModel directory")
-    batch.add_argument("--format", choices=BATCH_FORMATS, default=_BATCH_ONLY["format"],
+    batch.add_argument("--format", choices=FORMATS,
                        help="text: a sentence per line (default); conll: CoNLL sentences, their "
                             'tags echoed as gold_tags; jsonl: {"text": ...} per line')
-    batch.add_argument("--batch-size", type=int, default=_BATCH_ONLY["batch_size"],
+    batch.add_argument("--batch-size", type=int,
                        help=f"Sentences per model call (default: {_BATCH_ONLY['batch_size']})")
-    batch.add_argument("--max-words", type=int, default=_BATCH_ONLY["max_words"],
+    batch.add_argument("--max-words", type=int,
                        help="Longer sentences become error lines "
                             f"(default: {_BATCH_ONLY['max_words']})")
-    batch.add_argument("--beam-pipeline-arg", dest="beam_args", action="append", metavar="ARG",
+    batch.add_argument("--beam-pipeline-arg", action="append", metavar="ARG",
                        help="Beam pipeline option, repeatable, e.g. "
                             "--beam-pipeline-arg=--runner=DataflowRunner")
     predict.set_defaults(handler=predict_command)
@@ -86,10 +85,8 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"ner-pipeline: error: --model-dir {args.model_dir} is not a directory",
               file=sys.stderr)
         return 1
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's C++ INFO lines
-    warnings.filterwarnings("ignore", category=FutureWarning, module="google")
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    console.quiet_third_party_output()
+    console.configure_logging(verbose=False, shown=("serving",))
     # Heavy imports only when serving, so the parser stays cheap.
     import uvicorn
     from serving.server import create_app
@@ -106,6 +103,7 @@ def predict_command(args: argparse.Namespace) -> int:
     if problem:
         print(f"ner-pipeline predict: error: {problem}", file=sys.stderr)
         return 2
+    _fill_defaults(args, _BATCH_ONLY if args.input is not None else _REST_ONLY)
     if args.input is not None:
         return _batch_predict(args)
     import requests
@@ -128,9 +126,16 @@ def predict_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _given(args: argparse.Namespace, defaults: dict) -> List[str]:
-    return ["--" + name.replace("_", "-") for name, default in defaults.items()
-            if getattr(args, name) != default]
+def _given(args: argparse.Namespace, options: Dict[str, object]) -> List[str]:
+    """The options of one mode given on the command line, whatever their value."""
+    return ["--" + name.replace("_", "-") for name in options if getattr(args, name) is not None]
+
+
+def _fill_defaults(args: argparse.Namespace, defaults: Dict[str, object]) -> None:
+    """The mode's options not given take their defaults (the parser left them None)."""
+    for name, default in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
 
 
 def _predict_usage_problem(args: argparse.Namespace) -> Optional[str]:
@@ -154,22 +159,19 @@ def _predict_usage_problem(args: argparse.Namespace) -> Optional[str]:
     if args.output == args.input:
         return "--output must not be the --input file"
     for name in ("batch_size", "max_words"):
-        if getattr(args, name) < 1:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             return f"--{name.replace('_', '-')} must be at least 1"
     return None
 
 
 def _batch_predict(args: argparse.Namespace) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's C++ INFO lines
-    warnings.filterwarnings("ignore", category=FutureWarning, module="google")
-    logging.basicConfig(level=logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    console.quiet_third_party_output()
     from serving import batch_predict  # Beam and TensorFlow: only when tagging a file
-    logging.getLogger(batch_predict.__name__).setLevel(logging.INFO)
+    console.configure_logging(verbose=False, shown=(batch_predict.__name__,))
     job = batch_predict.BatchJob(
         model_dir=args.model_dir, input_path=args.input, output_path=args.output,
         input_format=args.format, batch_size=args.batch_size, max_words=args.max_words,
-        beam_args=tuple(args.beam_args or ()))
+        beam_args=tuple(args.beam_pipeline_arg))
     try:
         summary = batch_predict.run(job)
     except batch_predict.BatchPredictError as error:

@@ -22,6 +22,8 @@ import numpy as np
 
 from serving.errors import ServingError, invalid_argument
 
+# TF Serving's default signature_name (its kDefaultServingSignatureDefKey), a protocol
+# constant: the export gives this name to its text signature (contracts.signatures).
 DEFAULT_SIGNATURE = "serving_default"
 _B64_KEY = "b64"
 _BYTES_SUFFIX = "_bytes"

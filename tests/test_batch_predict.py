@@ -1,6 +1,6 @@
-"""Offline batch prediction (serving/batch_predict.py) and ``ner-pipeline predict --input``.
+"""Offline batch prediction (serving/batch_*.py) and ``ner-pipeline predict --input``.
 
-Parsing, formatting, model-directory and CLI-usage tests need no model. The
+Parsing, formatting, model-directory, launcher and CLI-usage tests need no model. The
 end-to-end tests run the Beam pipeline (DirectRunner) on the model the
 quick-profile pipeline pushed (tests/conftest.py), or on the version directory
 $NER_SERVING_TEST_MODEL names, as tests/test_serving.py does.
@@ -17,9 +17,12 @@ import pytest
 
 from pipeline import cli
 from serving import batch_predict
-from serving.batch_predict import (BatchPredictError, Unit, format_result, format_unit,
-                                   has_words, parse_conll, parse_json_line, parse_lines,
-                                   parse_text_line, resolve_model_dir)
+from serving.batch_inputs import (SIGNATURE_OF, Unit, has_words, model_input, parse_conll,
+                                  parse_json_line, parse_lines, parse_text_line)
+from serving.batch_model import (BatchPredictError, resolve_model_dir, signature_inputs,
+                                 version_with)
+from serving.batch_outputs import format_result, format_unit
+from serving.batch_predict import BatchJob, chunks_in_order, summarize, with_absolute_paths
 
 # --- parsing ---------------------------------------------------------------------------------
 
@@ -27,6 +30,8 @@ from serving.batch_predict import (BatchPredictError, Unit, format_result, forma
 def test_text_lines_are_sentences_and_empty_lines_have_no_words():
     assert parse_text_line(0, "EU rejects German call".encode(), 1000) == \
         Unit(0, 1, "EU rejects German call")
+    assert model_input(Unit(0, 1, "EU rejects")) == "EU rejects"
+    assert SIGNATURE_OF["text"] == SIGNATURE_OF["jsonl"] == "serving_default"
     assert parse_text_line(4, b"", 1000) == Unit(4, 5, "")
     assert not has_words(parse_text_line(4, b" \t ", 1000))
     assert has_words(parse_text_line(4, b"EU", 1000))
@@ -88,6 +93,8 @@ def test_conll_sentences_with_gold_tags_and_their_first_lines():
         (2, 10, "", None, False),
     ]
     assert units[0].words == ("EU", "rejects")
+    assert model_input(units[0]) == ("EU", "rejects")  # the file's own words, for serve_words
+    assert SIGNATURE_OF["conll"] == "serve_words"
     assert units[2].error == "test.txt:11: expected 4 columns (token pos chunk ner) like the " \
                              "file's first token line, found 3: 'wins VBZ B-VP'"
 
@@ -156,6 +163,52 @@ def test_resolve_model_dir_takes_the_newest_numbered_version(tmp_path):
         resolve_model_dir(str(tmp_path / "11"))
 
 
+def test_version_with_names_the_signature_a_model_lacks(tmp_path):
+    from tensorflow.core.protobuf import saved_model_pb2
+    saved_model = saved_model_pb2.SavedModel()
+    saved_model.meta_graphs.add().signature_def["serving_default"].method_name = "predict"
+    (tmp_path / "3").mkdir()
+    (tmp_path / "3" / "saved_model.pb").write_bytes(saved_model.SerializeToString())
+    assert version_with(str(tmp_path), "serving_default") == str(tmp_path / "3")
+    with pytest.raises(BatchPredictError, match=r"3 has no serve_words signature "
+                                                r"\(it has: serving_default\)"):
+        version_with(str(tmp_path), "serve_words")
+
+
+def test_signature_inputs_pad_word_lists_and_count_their_words():
+    words = signature_inputs("serve_words", [("EU", "rejects", "German"), ("Japan",)])
+    assert words["words"].numpy().tolist() == [[b"EU", b"rejects", b"German"],
+                                                [b"Japan", b"", b""]]
+    assert words["word_count"].numpy().tolist() == [3, 1]
+    texts = signature_inputs("serving_default", ["EU rejects", "Japan"])
+    assert list(texts) == ["sentences"]
+    assert texts["sentences"].numpy().tolist() == [b"EU rejects", b"Japan"]
+
+
+# --- launcher --------------------------------------------------------------------------------
+
+def test_local_paths_become_absolute_and_remote_ones_stay(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    job = with_absolute_paths(BatchJob("models", "gs://bucket/in.txt", "out/o.jsonl"))
+    assert (job.model_dir, job.input_path, job.output_path) == \
+        (str(tmp_path / "models"), "gs://bucket/in.txt", str(tmp_path / "out" / "o.jsonl"))
+
+
+def test_chunks_are_joined_in_index_order_and_a_missing_one_is_an_error():
+    paths = [f"gs://b/o.jsonl.part-ab12cd34-{number:08d}.jsonl" for number in range(12)]
+    assert chunks_in_order(paths[::-1]) == paths
+    with pytest.raises(BatchPredictError, match=r"output chunks are missing: found only \[0, 2\]"):
+        chunks_in_order([paths[2], paths[0]])
+
+
+def test_summary_counts_and_a_line_per_unit_check():
+    counts = {"units": 5, "sentences": 3, "empty": 1, "errors": 1}
+    assert str(summarize(counts, 5, 2.0, "o.jsonl")) == \
+        "5 lines: 3 sentences tagged, 1 empty, 1 errors; 2.0 s, 1.5 sentences/s"
+    with pytest.raises(BatchPredictError, match="read 5 units but wrote 4 lines to o.jsonl"):
+        summarize(counts, 4, 2.0, "o.jsonl")
+
+
 @pytest.mark.parametrize("argv, message", [
     ([], "give sentences to tag over REST, or --input FILE"),
     (["EU", "--input", "in.txt"], "give either sentences (REST) or --input (offline), not both"),
@@ -168,6 +221,13 @@ def test_resolve_model_dir_takes_the_newest_numbered_version(tmp_path):
      "--batch-size must be at least 1"),
     (["EU", "--model-dir", "m", "--format", "conll"],
      "--model-dir, --format: only with --input FILE (offline)"),
+    # Options of the other mode are refused even at their default values.
+    (["EU", "--format", "text", "--batch-size", "32"],
+     "--format, --batch-size: only with --input FILE (offline)"),
+    (["EU", "--max-words", "1000", "--beam-pipeline-arg=--runner=DirectRunner"],
+     "--max-words, --beam-pipeline-arg: only with --input FILE (offline)"),
+    (["--input", "in", "--output", "o", "--model-dir", "m", "--url", "http://127.0.0.1:8501",
+      "--model-name", "ner"], "--url, --model-name: only for sentences sent over REST"),
 ])
 def test_bad_predict_combinations_exit_2_with_one_line(argv, message, capsys):
     assert cli.main(["predict", *argv]) == 2

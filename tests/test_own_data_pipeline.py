@@ -12,7 +12,7 @@ from contracts.conll_format import Sentence
 from contracts.signatures import SERVE_INVENTORY, SERVE_TEXT
 from pipeline import local_runner, run_summary
 from pipeline.config import config_for_profile
-from serving.batch_predict import resolve_model_dir
+from serving.batch_model import resolve_model_dir
 
 TYPES = ("città", "creative-work", "person")
 PEOPLE = ["Ada Lovelace", "Zoë", "Orhan Pamuk", "Ngũgĩ wa Thiong'o", "Björk", "Kurt Vonnegut"]

@@ -395,8 +395,25 @@ def test_serve_and_predict_commands_parse():
         ("m", "ner", "127.0.0.1", 9000, 50)
     assert args.handler.__name__ == "serve_command"
     args = cli.build_parser().parse_args(["predict", "a b", "c", "--json"])
-    assert (args.sentences, args.url, args.json) == (["a b", "c"], "http://127.0.0.1:8501", True)
+    # None: not given; predict_command fills in the default once it knows the mode.
+    assert (args.sentences, args.url, args.json) == (["a b", "c"], None, True)
     assert args.handler.__name__ == "predict_command"
+
+
+def test_predict_command_fills_in_the_rest_defaults(monkeypatch, capsys):
+    calls = []
+
+    class Client:
+        def __init__(self, url, model_name):
+            calls.append((url, model_name))
+
+        def predict(self, sentences):
+            return [SentenceResult(sentence, [], []) for sentence in sentences]
+
+    monkeypatch.setattr("serving.client.NerClient", Client)
+    assert cli.main(["predict", "EU"]) == 0
+    assert calls == [("http://127.0.0.1:8501", "ner")]
+    assert capsys.readouterr().out == formatting.describe(SentenceResult("EU", [], [])) + "\n"
 
 
 def test_predict_command_without_a_server(capsys):
