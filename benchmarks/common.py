@@ -13,10 +13,6 @@ from typing import Any, Dict, Iterable, List
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
 DEFAULT_DATA_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "conll2003"
-# Quality runs recorded before their epochs or precision were recorded trained
-# for 3 epochs in float32.
-EARLIER_EPOCHS = 3
-EARLIER_PRECISION = "float32"
 _VERSIONED = ("tfx", "tensorflow", "tensorflow-text", "tensorflow-transform", "apache-beam",
               "transformers")
 

@@ -21,14 +21,14 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from benchmarks.common import (
-    DEFAULT_DATA_DIR, EARLIER_EPOCHS, EARLIER_PRECISION, RESULTS_DIR, other_precision,
+    DEFAULT_DATA_DIR, RESULTS_DIR, other_precision,
     write_results)
 from components.ner_evaluator.metrics import types_of
+from contracts import console
 from contracts.checkpoint import write_tiny_checkpoint
 from contracts.files import HISTORY_FILE
-from contracts.training import TrainingConfig
+from contracts.training import TRAINING_CONFIG_KEY, TrainingConfig
 from modules.trainer import precision
-from contracts.training import TRAINING_CONFIG_KEY
 from pipeline import local_runner, run_summary
 from pipeline.config import DEFAULT_CHECKPOINT, PipelineConfig, config_for_profile
 
@@ -59,10 +59,9 @@ def default_training() -> dict:
 
 def switches(training: dict) -> Tuple[bool, bool, int, str]:
     """(document context on, casing embedding on, epochs, precision policy) of a
-    run's training settings; runs recorded before an option existed had it off."""
-    return (bool(training.get("document_context")), bool(training.get("casing_embedding")),
-            training.get("epochs", EARLIER_EPOCHS),
-            training.get("mixed_precision", EARLIER_PRECISION))
+    run's training settings."""
+    return (bool(training["document_context"]), bool(training["casing_embedding"]),
+            training["epochs"], training["mixed_precision"])
 
 
 def by_configuration(runs: List[dict]) -> dict:
@@ -159,7 +158,7 @@ def record_finished_runs(roots, note: Optional[str], merge: bool,
                 for run in results.pop(key, [])]
 
         def key(run):
-            return run["seed"], switches(run), run.get("batch_size", 32)
+            return run["seed"], switches(run), run["batch_size"]
 
         replaced = {key(run) for run in runs}
         runs = [run for run in kept if key(run) not in replaced] + runs
@@ -201,7 +200,7 @@ def main() -> None:
         return
     if args.merge:
         parser.error("--merge needs --pipeline-roots")
-    local_runner.configure_logging(verbose=False)
+    console.configure_logging(verbose=False)
     tiny = write_tiny_checkpoint(str(args.work_dir / "tiny-bert"), str(DEFAULT_CHECKPOINT))
     quick_start = time.perf_counter()
     run_profile("quick", args.work_dir / "quick", args.data_dir, checkpoint=tiny.directory)

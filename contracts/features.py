@@ -21,6 +21,9 @@ INPUT_IDS = "input_ids"        # [CLS] word pieces [SEP]
 CASING = "casing"              # casing id of each piece's word as written
 FIRST_PIECES = "first_pieces"  # position in input_ids of each word's first piece
 LABELS = "labels"              # label id on each word's first piece, -100 elsewhere
+# The classifier's inputs per window: INPUT_IDS, CASING and this mask of real
+# pieces (1) against padding (0), made where windows are batched.
+ATTENTION_MASK = "attention_mask"
 
 # Split names as TFX sees them, and the file names that feed each split: the
 # usual CoNLL layout, the original CoNLL-2003 distribution, annotation-tool JSONL.

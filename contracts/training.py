@@ -116,17 +116,15 @@ MIN_SEQ_LENGTH = 8
 class TrainingConfig:
     """Trainer hyperparameters, handed to the Trainer's run_fn as custom_config.
 
-    The seed notebook's settings are expressible: --epochs 5 --batch-size 8
-    --learning-rate 1e-6 --warmup-ratio 0 --weight-decay 0 --clip-norm 0
-    --lr-schedule constant --mixed-precision float32 (Adam with a fixed rate).
+    Plain Adam at a fixed rate is expressible too: --learning-rate 1e-6
+    --warmup-ratio 0 --weight-decay 0 --clip-norm 0 --lr-schedule constant.
     """
 
     epochs: int = option(3, "Training epochs (an upper bound with early stopping).",
                          at_least(1, integer=True))
     batch_size: int = option(32, "Sentences (windows) per training batch.",
                              at_least(1, integer=True))
-    # 1e-4 and no weight decay: 0.9085/0.8626 eval/test entity F1 on MiniLM-L6 in 3
-    # epochs, against 0.8921/0.8490 with 5e-5 and 0.01 (README, Results).
+    # 1e-4 without weight decay beat 5e-5 with 0.01 on MiniLM-L6 (README, Results).
     learning_rate: float = option(1e-4, "Peak learning rate of AdamW.", greater_than(0))
     lr_schedule: str = option("linear", "'linear': warmup then linear decay to 0; 'constant'.",
                               one_of("linear", "constant"))
@@ -150,8 +148,7 @@ class TrainingConfig:
            "sentences see their neighbours in training, evaluation and serve_document; "
            "0 turns document context off (each sentence alone).",
         zero_or_at_least(MIN_SEQ_LENGTH, "off"))
-    # On: 0.9254/0.8849 eval/test entity F1 for seed 42 against 0.9031/0.8571 without
-    # (README, Results: the casing ablation).
+    # The casing ablation: benchmarks/results/quality.json, README "Results".
     casing_embedding: bool = option(
         True, "Add a learned embedding of each word's casing as written (lower, Title, "
                "UPPER, ...) to its pieces: an uncased checkpoint otherwise cannot tell "

@@ -206,7 +206,7 @@ def test_verbose_run_shows_everything(run_without_pipeline):
 
 def test_progress_filter_drops_known_noise_and_keeps_progress():
     import logging
-    from pipeline.local_runner import ProgressFilter
+    from contracts.console import ProgressFilter
 
     def passes(message, level=logging.WARNING, name="absl"):
         return ProgressFilter().filter(logging.LogRecord(name, level, "f", 1, message, (), None))
@@ -229,17 +229,17 @@ def test_progress_filter_drops_known_noise_and_keeps_progress():
 def test_configure_logging_routes_library_handlers_through_the_filter():
     import logging
     from absl import logging as absl_logging
-    from pipeline import local_runner
+    from contracts import console
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
     tf_logger = logging.getLogger("tensorflow")
     tf_logger.addHandler(logging.StreamHandler())
     saved_verbosity = absl_logging.get_verbosity()
     try:
-        local_runner.configure_logging(verbose=False)
+        console.configure_logging(verbose=False)
         assert tf_logger.handlers == [] and tf_logger.propagate
         (handler,) = root.handlers
-        assert any(isinstance(f, local_runner.ProgressFilter) for f in handler.filters)
+        assert any(isinstance(f, console.ProgressFilter) for f in handler.filters)
         # TensorFlow's SavedModel writer does this; TFX's INFO lines must survive it.
         verbosity = absl_logging.get_verbosity()
         absl_logging.set_verbosity(absl_logging.FATAL)

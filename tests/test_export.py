@@ -18,7 +18,7 @@ from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
 from contracts import features
 from contracts.checkpoint import resolve_checkpoint
-from contracts.inventory import INVENTORY_LABELS_KEY
+from contracts.inventory import INVENTORY_LABELS_KEY, served_inventory
 from modules.trainer import export
 from tests.graph_ops import SERVING_SAFE_OPS, non_core_ops
 from modules.transform.preprocessing import preprocessing_fn
@@ -333,7 +333,7 @@ def test_serve_inventory_lists_the_types_and_tags_in_label_id_order(served):
         list(CONLL.types)] * 2
     assert [t.decode() for t in answer["tags"].numpy()[0]] == list(CONLL.labels)
     assert answer["tag_scheme"].numpy().tolist() == [b"IOB2", b"IOB2"]
-    assert export.served_inventory(served[1]) == CONLL
+    assert served_inventory(served[1]) == CONLL
 
 
 def iob2_valid(tags):

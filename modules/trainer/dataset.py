@@ -3,8 +3,8 @@
 Sentences are cut into windows of at most ``max_length`` pieces (word
 boundaries, see modules.transform.windows), grouped into narrow buckets of
 similar length and padded only to the longest window of their batch, so a
-batch of short sentences costs what short sentences cost (the seed padded
-everything to the longest sentence of the data set). XLA compiles the step
+batch of short sentences costs what short sentences cost, not what the data
+set's longest sentence costs. XLA compiles the step
 once per shape, so with it (``static_shapes``) the buckets are coarse and each
 batch is padded to its bucket's bound: a few shapes, more padding.
 
@@ -113,5 +113,6 @@ def batched(windows: tf.data.Dataset, batch_size: int, max_length: int, pad_id: 
                                 tf.constant(0, tf.int64), tf.constant(IGNORED_LABEL, tf.int64)),
                 pad_to_bucket_boundary=static_shapes)
             .map(lambda ids, mask, casing, labels: (
-                {"input_ids": ids, "attention_mask": mask, "casing": casing}, labels))
+                {features.INPUT_IDS: ids, features.ATTENTION_MASK: mask,
+                 features.CASING: casing}, labels))
             .prefetch(tf.data.AUTOTUNE))

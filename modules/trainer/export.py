@@ -33,7 +33,10 @@ import tensorflow_text  # noqa: F401  # registers the TF Text ops the signatures
 from contracts import features
 from contracts.inventory import INTERNAL_SCHEME, EntityInventory
 from contracts.signatures import (
-    INPUT_OF, SERVE_DOCUMENT, SERVE_EXAMPLES, SERVE_INVENTORY, SERVE_TEXT, SERVE_WORDS, WORD_COUNT)
+    ENTITY_COUNT, ENTITY_ENDS, ENTITY_SCORES, ENTITY_STARTS, ENTITY_TEXTS, ENTITY_TYPES, INPUT_OF,
+    PROBABILITIES, SCORES, SERVE_DOCUMENT, SERVE_EXAMPLES, SERVE_INVENTORY, SERVE_TEXT,
+    SERVE_WORDS, TAG_IDS, TAG_SCHEME, TAGS, TYPE_COUNT, WORD_COUNT, WORD_ENDS, WORD_STARTS,
+    WORDS)
 from modules.trainer.decoding import DECODERS
 from modules.trainer.entities import decode_entities
 from modules.transform.pretokenization import split_words
@@ -45,7 +48,8 @@ from modules.transform.windows import split_windows
 _WINDOW_IDS = tf.TensorSpec([None, None], tf.int64)
 # What every classifier here maps to per-piece logits [windows, pieces, labels].
 _CLASSIFIER_INPUTS = {
-    "input_ids": _WINDOW_IDS, "attention_mask": _WINDOW_IDS, "casing": _WINDOW_IDS}
+    features.INPUT_IDS: _WINDOW_IDS, features.ATTENTION_MASK: _WINDOW_IDS,
+    features.CASING: _WINDOW_IDS}
 
 
 class ServedClassifier(tf.Module):
@@ -114,14 +118,15 @@ class NerModule(tf.Module):
             max_length, overlap = self.context_length, self.context_overlap
         windows = split_windows(input_ids, first_pieces, max_length,
                                 preferred_cuts=preferred_cuts, overlap=overlap, casing=casing)
-        inputs = {"input_ids": windows.input_ids.to_tensor(self.pad_id),
-                  "attention_mask": tf.ones_like(windows.input_ids).to_tensor(0),
-                  "casing": windows.casing.to_tensor(0)}
+        inputs = {features.INPUT_IDS: windows.input_ids.to_tensor(self.pad_id),
+                  features.ATTENTION_MASK: tf.ones_like(windows.input_ids).to_tensor(0),
+                  features.CASING: windows.casing.to_tensor(0)}
         # A batch of empty sentences has no window; BERT cannot run on zero rows.
         logits = tf.cond(
-            tf.shape(inputs["input_ids"])[0] > 0,
+            tf.shape(inputs[features.INPUT_IDS])[0] > 0,
             lambda: self.classifier(inputs),
-            lambda: tf.zeros([0, tf.shape(inputs["input_ids"])[1], len(self.inventory.labels)]))
+            lambda: tf.zeros([0, tf.shape(inputs[features.INPUT_IDS])[1],
+                              len(self.inventory.labels)]))
         per_piece = tf.RaggedTensor.from_tensor(logits, lengths=windows.input_ids.row_lengths())
         per_word = tf.gather(per_piece.flat_values, windows.word_piece_index.flat_values)
         # Joined or not, the words keep their order: regroup them by sentence.
@@ -170,23 +175,23 @@ class NerModule(tf.Module):
             return words_by_text.with_flat_values(values).to_tensor(default)
 
         return {
-            "word_count": words_by_text.row_lengths(),
-            "words": words_by_text.to_tensor(""),
-            "tags": per_word(tf.gather(self.inventory.labels, tag_ids.flat_values), ""),
-            "scores": per_word(scores.flat_values, 0.0),
-            "word_starts": per_word(char_starts, -1),
-            "word_ends": per_word(char_ends, -1),
-            "entity_count": tf.math.bincount(tf.cast(entity_text, tf.int32),
+            WORD_COUNT: words_by_text.row_lengths(),
+            WORDS: words_by_text.to_tensor(""),
+            TAGS: per_word(tf.gather(self.inventory.labels, tag_ids.flat_values), ""),
+            SCORES: per_word(scores.flat_values, 0.0),
+            WORD_STARTS: per_word(char_starts, -1),
+            WORD_ENDS: per_word(char_ends, -1),
+            ENTITY_COUNT: tf.math.bincount(tf.cast(entity_text, tf.int32),
                                              minlength=tf.cast(batch, tf.int32),
                                              maxlength=tf.cast(batch, tf.int32), dtype=tf.int64),
-            "entity_types": per_text(tf.gather(tf.constant(self.inventory.types, tf.string),
+            ENTITY_TYPES: per_text(tf.gather(tf.constant(self.inventory.types, tf.string),
                                                chunks["type"]), ""),
-            "entity_texts": per_text(tf.strings.substr(
+            ENTITY_TEXTS: per_text(tf.strings.substr(
                 tf.gather(texts, entity_text), entity_byte_start,
                 entity_byte_end - entity_byte_start), ""),
-            "entity_starts": per_text(tf.gather(char_starts, first_word), -1),
-            "entity_ends": per_text(tf.gather(char_ends, last_word), -1),
-            "entity_scores": per_text(entity_scores, 0.0),
+            ENTITY_STARTS: per_text(tf.gather(char_starts, first_word), -1),
+            ENTITY_ENDS: per_text(tf.gather(char_ends, last_word), -1),
+            ENTITY_SCORES: per_text(entity_scores, 0.0),
         }
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_TEXT])])
@@ -243,11 +248,11 @@ class NerModule(tf.Module):
         probabilities = self.word_probabilities(words, rows)
         tag_ids = self.decode(probabilities).flat_values
         return {
-            "word_count": words.row_lengths(),
-            "tag_ids": words.with_flat_values(tag_ids).to_tensor(-1),
-            "tags": words.with_flat_values(
+            WORD_COUNT: words.row_lengths(),
+            TAG_IDS: words.with_flat_values(tag_ids).to_tensor(-1),
+            TAGS: words.with_flat_values(
                 tf.gather(self.inventory.labels, tag_ids)).to_tensor(""),
-            "probabilities": probabilities.to_tensor(0.0),
+            PROBABILITIES: probabilities.to_tensor(0.0),
         }
 
     @tf.function(input_signature=[
@@ -262,24 +267,28 @@ class NerModule(tf.Module):
             return tf.tile(tf.constant(list(values), tf.string, shape=[len(values)])[None],
                            [rows, 1])
 
-        return {"entity_types": tiled(self.inventory.types),
-                "tags": tiled(self.inventory.labels),
-                "tag_scheme": tf.fill([rows], INTERNAL_SCHEME),
-                "type_count": tf.fill([rows], tf.constant(len(self.inventory.types), tf.int64))}
+        return {ENTITY_TYPES: tiled(self.inventory.types),
+                TAGS: tiled(self.inventory.labels),
+                TAG_SCHEME: tf.fill([rows], INTERNAL_SCHEME),
+                TYPE_COUNT: tf.fill([rows], tf.constant(len(self.inventory.types), tf.int64))}
 
 
 def export(module: NerModule, directory: str) -> None:
-    tf.saved_model.save(module, directory, signatures={
+    """Saves the signatures with what they use: the classifier and the Transform layer.
+
+    The root saved is not ``module`` itself: TensorFlow would trace its serving
+    functions a second time to serialize them as methods, which nobody calls
+    (clients call signatures), and restore them on every load; that doubled
+    the export's time and the server's load time.
+    """
+    signatures = {
         SERVE_TEXT: module.serve_text.get_concrete_function(),
         SERVE_WORDS: module.serve_words.get_concrete_function(),
         SERVE_DOCUMENT: module.serve_document.get_concrete_function(),
         SERVE_EXAMPLES: module.serve_examples.get_concrete_function(),
         SERVE_INVENTORY: module.serve_inventory.get_concrete_function(),
-    })
-
-
-def served_inventory(loaded) -> EntityInventory:
-    """The entity inventory of a loaded export, asked through serve_inventory."""
-    answer = loaded.signatures[SERVE_INVENTORY](**{INPUT_OF[SERVE_INVENTORY]: tf.constant([""])})
-    return EntityInventory(tuple(value.decode("utf-8")
-                                 for value in answer["entity_types"][0].numpy()))
+    }
+    root = tf.Module()
+    root.classifier = module.classifier
+    root.tft_layer = module.tft_layer
+    tf.saved_model.save(root, directory, signatures=signatures)

@@ -1,7 +1,7 @@
 """Loss and accuracy over labelled positions only.
 
 Padding, [CLS]/[SEP] and continuation pieces carry IGNORED_LABEL (-100) and
-never count, unlike the seed notebook, whose accuracy counted padding.
+never count: an accuracy over padding would flatter short sentences.
 """
 
 import tensorflow as tf

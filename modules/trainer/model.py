@@ -16,6 +16,7 @@ from absl import logging
 from transformers import BertConfig, TFBertForTokenClassification
 from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
 
+from contracts import features
 from modules.trainer.precision import keras_policy
 from modules.transform.tokenization import CASINGS
 
@@ -71,13 +72,14 @@ class TokenClassifier(tf_keras.Model):
 
     def call(self, inputs, training=False):
         if self.casing_embedding is None:
-            pieces = {"input_ids": inputs["input_ids"]}
+            pieces = {"input_ids": inputs[features.INPUT_IDS]}
         else:
-            word_pieces = tf.gather(self.bert.get_input_embeddings().weight, inputs["input_ids"])
+            word_pieces = tf.gather(self.bert.get_input_embeddings().weight,
+                                    inputs[features.INPUT_IDS])
             # Keras wants the first argument passed, if only as None.
             pieces = {"input_ids": None,
-                      "inputs_embeds": word_pieces + self.casing_embedding(inputs["casing"])}
-        logits = self.bert(**pieces, attention_mask=inputs["attention_mask"],
+                      "inputs_embeds": word_pieces + self.casing_embedding(inputs[features.CASING])}
+        logits = self.bert(**pieces, attention_mask=inputs[features.ATTENTION_MASK],
                            training=training).logits
         return tf.cast(logits, tf.float32)
 

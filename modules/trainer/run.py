@@ -1,6 +1,6 @@
 """run_fn for the standard TFX Trainer: fine-tune, validate per epoch, export.
 
-Hyperparameters arrive typed through custom_config (pipeline.config.TrainingConfig),
+Hyperparameters arrive typed through custom_config (contracts.training.TrainingConfig),
 never as constants here. Training runs under the tf.distribute strategy the
 environment calls for (modules/trainer/distribution.py): one device, several
 GPUs, or several workers named by TF_CONFIG, where only the chief writes.
