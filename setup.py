@@ -31,6 +31,7 @@ setup(
         "numpy==1.26.4",
         "fastapi==0.162.5",  # serving/: local TF Serving REST stand-in
         "uvicorn==0.54.0",
+        "prometheus_client==0.26.0",  # serving/: TF Serving's Prometheus metrics page
     ],
     extras_require={"dev": ["pytest"]},
     entry_points={"console_scripts": ["ner-pipeline=pipeline.cli:main"]},

@@ -91,18 +91,18 @@ class SignatureModelHandler(ModelHandler[Any, Dict[str, Any], _LoadedModel]):
     def __init__(self, version_dir: str, signature: str, batch_size: int,
                  metrics_namespace: str):
         super().__init__()
-        self._version_dir = version_dir
-        self._signature = signature
+        self.version_dir = version_dir
+        self.signature = signature
         self._batch_size = batch_size
         self._metrics_namespace = metrics_namespace
 
     def load_model(self) -> _LoadedModel:
-        return _LoadedModel(tf.saved_model.load(self._version_dir))
+        return _LoadedModel(tf.saved_model.load(self.version_dir))
 
     def run_inference(self, batch: Sequence[Any], model: _LoadedModel,
                       inference_args=None) -> List[Dict[str, Any]]:
-        outputs = model.saved_model.signatures[self._signature](
-            **signature_inputs(self._signature, batch))
+        outputs = model.saved_model.signatures[self.signature](
+            **signature_inputs(self.signature, batch))
         return rows({name: tensor.numpy() for name, tensor in outputs.items()})
 
     def get_num_bytes(self, batch: Sequence[Any]) -> int:

@@ -25,7 +25,7 @@ import os
 import re
 import time
 import uuid
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystem import BeamIOError
@@ -37,6 +37,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from serving import batch_steps
 from serving.batch_inputs import SIGNATURE_OF
 from serving.batch_model import BatchPredictError, SignatureModelHandler, version_with
+from serving.batch_request_log import LogPredictions, version_of
 from serving.batch_steps import COUNTERS, METRICS_NAMESPACE
 from serving.limits import Limits
 
@@ -56,6 +57,8 @@ class BatchJob:
     batch_size: int = 32
     max_words: int = Limits.max_words
     beam_args: Tuple[str, ...] = ()
+    request_log_dir: Optional[str] = None  # where a sample of the units goes as PredictionLogs
+    request_log_sampling: float = 0.1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +91,8 @@ def run(job: BatchJob) -> Summary:
 
 def build_pipeline(pipeline: beam.Pipeline, job: BatchJob, handler: SignatureModelHandler,
                    parts_prefix: str) -> None:
-    """Read -> Spread -> Route -> (SortByLength -> Tag -> Format) -> ByChunk -> Write."""
+    """Read -> Spread -> Route -> (SortByLength -> Tag -> Format) -> ByChunk -> Write;
+    with a request log, Tag -> LogRequests too."""
     chunk_lines = CHUNK_LINES
     routed = (pipeline
               | "Input" >> beam.Create([job.input_path])
@@ -98,9 +102,13 @@ def build_pipeline(pipeline: beam.Pipeline, job: BatchJob, handler: SignatureMod
                                                                          main="done"))
     tagged = (routed[batch_steps.Route.MODEL]
               | "SortByLength" >> beam.ParDo(batch_steps.SortByLength())
-              | "Tag" >> RunInference(KeyedModelHandler(handler))
-              | "Format" >> beam.ParDo(batch_steps.FormatResults()))
-    _ = ((routed.done, tagged)
+              | "Tag" >> RunInference(KeyedModelHandler(handler)))
+    if job.request_log_dir is not None:
+        _ = tagged | "LogRequests" >> LogPredictions(
+            job.request_log_dir, job.request_log_sampling, handler.signature,
+            version_of(handler.version_dir), METRICS_NAMESPACE)
+    formatted = tagged | "Format" >> beam.ParDo(batch_steps.FormatResults())
+    _ = ((routed.done, formatted)
          | "All" >> beam.Flatten()
          | "ByChunk" >> beam.Map(lambda item: (item[0] // chunk_lines, item))
          | "Group" >> beam.GroupByKey()
@@ -111,9 +119,11 @@ def with_absolute_paths(job: BatchJob) -> BatchJob:
     """Local paths made absolute: workers do not share the launcher's working directory."""
     def absolute(path: str) -> str:
         return path if "://" in path else os.path.abspath(path)
+    log_dir = job.request_log_dir
     return dataclasses.replace(job, model_dir=absolute(job.model_dir),
                                input_path=absolute(job.input_path),
-                               output_path=absolute(job.output_path))
+                               output_path=absolute(job.output_path),
+                               request_log_dir=None if log_dir is None else absolute(log_dir))
 
 
 def _check_paths(job: BatchJob) -> None:
@@ -123,6 +133,12 @@ def _check_paths(job: BatchJob) -> None:
         FileSystems.create(job.output_path).close()
     except (OSError, BeamIOError) as error:
         raise BatchPredictError(f"cannot write --output {job.output_path}: {error}") from None
+    if job.request_log_dir is not None and not FileSystems.exists(job.request_log_dir):
+        try:  # a request log must not fail the job after tagging
+            FileSystems.mkdirs(job.request_log_dir)
+        except (OSError, BeamIOError) as error:
+            raise BatchPredictError(
+                f"cannot create --request-log-dir {job.request_log_dir}: {error}") from None
 
 
 def _run_pipeline(job: BatchJob, handler: SignatureModelHandler) -> Tuple[Dict[str, int], int]:

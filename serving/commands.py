@@ -1,4 +1,4 @@
-"""The ``serve`` and ``predict`` subcommands of ``ner-pipeline``.
+"""The ``serve``, ``predict`` and ``model-config`` subcommands of ``ner-pipeline``.
 
 TensorFlow, FastAPI and requests are imported inside the handlers, so that
 building the parser (``ner-pipeline --help``, ``ner-pipeline run``) stays cheap.
@@ -12,6 +12,9 @@ import sys
 from typing import Dict, List, Optional
 
 from contracts import console
+from serving import batching_options
+from serving import config_options, model_config_command
+from serving import monitor, request_log_options
 from serving.batch_inputs import FORMATS
 from serving.limits import Limits
 
@@ -21,7 +24,9 @@ DEFAULT_URL = "http://127.0.0.1:8501"
 # in the other mode); predict_command fills these in once the mode is checked.
 _REST_ONLY = {"url": DEFAULT_URL, "model_name": "ner", "json": False}
 _BATCH_ONLY = {"output": None, "model_dir": None, "format": "text", "batch_size": 32,
-               "max_words": Limits.max_words, "beam_pipeline_arg": ()}
+               "max_words": Limits.max_words, "beam_pipeline_arg": (),
+               "request_log_dir": None,
+               "request_log_sampling": request_log_options.DEFAULT_SAMPLING}
 
 
 def add_commands(subparsers) -> None:
@@ -30,9 +35,9 @@ def add_commands(subparsers) -> None:
         "serve", help="Serve pushed models over TF Serving's REST API (local stand-in).",
         description="Serve the SavedModel versions under --model-dir with TF Serving's REST API "
                     "(status, metadata, predict). New versions are picked up while running.")
-    serve.add_argument("--model-dir", required=True,
+    serve.add_argument("--model-dir",
                        help="Base directory with one numbered SavedModel directory per version "
-                            "(the pipeline's --serving-dir)")
+                            "(the pipeline's --serving-dir); or give --model_config_file")
     serve.add_argument("--model-name", default="ner", help="Name in the URLs (default: ner)")
     serve.add_argument("--host", default="127.0.0.1", help="Address to listen on "
                                                           "(default: 127.0.0.1)")
@@ -48,7 +53,16 @@ def add_commands(subparsers) -> None:
                        help=f"Words per sentence (default: {defaults.max_words})")
     serve.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes,
                        help=f"Request body size (default: {defaults.max_body_bytes})")
+    serve.add_argument("--monitoring-config-file", "--monitoring_config_file",
+                       dest="monitoring_config_file", metavar="FILE",
+                       help="TF Serving's MonitoringConfig text proto; with prometheus_config "
+                            "{ enable: true } Prometheus metrics are served at its path "
+                            "(default: no metrics page, as in TF Serving)")
+    config_options.add_serve_options(serve)
+    request_log_options.add_options(serve)
+    batching_options.add_serve_options(serve)
     serve.set_defaults(handler=serve_command)
+    model_config_command.add_command(subparsers)
 
     predict = subparsers.add_parser(
         "predict", help="Tag sentences with a running model server, or a whole file offline.",
@@ -77,23 +91,56 @@ def add_commands(subparsers) -> None:
     batch.add_argument("--beam-pipeline-arg", action="append", metavar="ARG",
                        help="Beam pipeline option, repeatable, e.g. "
                             "--beam-pipeline-arg=--runner=DataflowRunner")
+    request_log_options.add_options(batch)
     predict.set_defaults(handler=predict_command)
+    monitor.add_command(subparsers)
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    if not os.path.isdir(args.model_dir):
+    problem = config_options.usage_problem(args) or request_log_options.usage_problem(args)
+    problem = problem or batching_options.usage_problem(args)
+    if problem:
+        print(f"ner-pipeline serve: error: {problem}", file=sys.stderr)
+        return 2
+    if args.model_dir is not None and not os.path.isdir(args.model_dir):
         print(f"ner-pipeline: error: --model-dir {args.model_dir} is not a directory",
               file=sys.stderr)
         return 1
+    from serving import monitoring_config
+    try:
+        metrics_path = monitoring_config.metrics_path(args.monitoring_config_file)
+    except monitoring_config.MonitoringConfigError as error:
+        print(f"ner-pipeline serve: error: {error}", file=sys.stderr)
+        return 1
     console.quiet_third_party_output()
     console.configure_logging(verbose=False, shown=("serving",))
+    from serving.model_config import ConfigError
+    try:
+        models = config_options.served_models(args)
+    except ConfigError as error:
+        print(f"ner-pipeline serve: error: {error}", file=sys.stderr)
+        return 1
+    from serving.batching_parameters import BatchingConfigError
+    try:
+        batching = batching_options.batching_parameters(args)
+    except BatchingConfigError as error:
+        print(f"ner-pipeline serve: error: {error}", file=sys.stderr)
+        return 1
     # Heavy imports only when serving, so the parser stays cheap.
     import uvicorn
     from serving.server import create_app
+    try:
+        request_log = request_log_options.request_log(args)
+    except OSError as error:
+        print(f"ner-pipeline serve: error: cannot write --request-log-dir: {error}",
+              file=sys.stderr)
+        return 1
     limits = Limits(max_instances=args.max_instances, max_words=args.max_words,
                     max_body_bytes=args.max_body_bytes)
     app = create_app(args.model_dir, args.model_name, limits=limits,
-                     poll_seconds=args.poll_seconds, num_versions=args.num_versions)
+                     poll_seconds=args.poll_seconds, num_versions=args.num_versions,
+                     models=models, metrics_path=metrics_path, request_log=request_log,
+                     batching=batching)
     uvicorn.run(app, host=args.host, port=args.port)
     return 0
 
@@ -161,7 +208,7 @@ def _predict_usage_problem(args: argparse.Namespace) -> Optional[str]:
     for name in ("batch_size", "max_words"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             return f"--{name.replace('_', '-')} must be at least 1"
-    return None
+    return request_log_options.usage_problem(args)
 
 
 def _batch_predict(args: argparse.Namespace) -> int:
@@ -171,7 +218,8 @@ def _batch_predict(args: argparse.Namespace) -> int:
     job = batch_predict.BatchJob(
         model_dir=args.model_dir, input_path=args.input, output_path=args.output,
         input_format=args.format, batch_size=args.batch_size, max_words=args.max_words,
-        beam_args=tuple(args.beam_pipeline_arg))
+        beam_args=tuple(args.beam_pipeline_arg), request_log_dir=args.request_log_dir,
+        request_log_sampling=args.request_log_sampling)
     try:
         summary = batch_predict.run(job)
     except batch_predict.BatchPredictError as error:

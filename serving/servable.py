@@ -1,8 +1,9 @@
 """One loaded version of a SavedModel: its callable signatures and its SignatureDefs.
 
-This is the only serving module that imports TensorFlow. The SignatureDefs
-are read from saved_model.pb, the same protos TF Serving prints in its
-metadata API, so tensor names, dtypes and shapes match TF Serving's exactly.
+``load`` runs the version's warm-up requests (warmup.py) before returning it.
+The SignatureDefs are read from saved_model.pb, the same protos TF Serving
+prints in its metadata API, so tensor names, dtypes and shapes match TF
+Serving's exactly.
 """
 
 import dataclasses
@@ -15,6 +16,7 @@ import tensorflow_text  # noqa: F401  # registers the TF Text ops the exported g
 from google.protobuf import json_format
 from tensorflow.core.protobuf import saved_model_pb2
 
+from serving import warmup
 from serving.errors import HTTP_STATUS, ServingError
 from serving.model_store import SAVED_MODEL_FILE
 
@@ -51,5 +53,7 @@ def load(path: str, version: int) -> Servable:
                                         including_default_value_fields=True)
         for name, signature in graphs[0].signature_def.items()}
     model = tf.saved_model.load(path, tags=[SERVE_TAG])
-    return Servable(version=version, path=path, signature_defs=signature_defs,
-                    functions=dict(model.signatures), model=model)
+    loaded = Servable(version=version, path=path, signature_defs=signature_defs,
+                      functions=dict(model.signatures), model=model)
+    warmup.warm_up(loaded.run, path)  # before the version serves, as TF Serving does
+    return loaded

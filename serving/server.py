@@ -21,9 +21,15 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 
 from serving import servable, tensor_json
+from serving.batching_parameters import BatchingParameters
 from serving.errors import ServingError, invalid_argument
 from serving.limits import Limits
+from serving.metrics import ServingMetrics
 from serving.model_store import ModelStore
+from serving.request_log import RequestLog
+from serving.served_models import ServedModels, Version
+from serving.server_batching import ServerBatcher
+from serving.version_labels import VersionLabel
 
 
 class _ModelNameConvertor(Convertor):
@@ -56,21 +62,36 @@ def json_response(content: Any, status_code: int = 200) -> Response:
 
 
 def create_app(model_dir: str, model_name: str = "ner", limits: Limits = Limits(),
-               poll_seconds: float = 2.0, num_versions: int = 2) -> FastAPI:
-    """The app; it loads the newest versions at start-up and then watches ``model_dir``."""
-    store = ModelStore(model_dir, model_name, servable.load, num_versions)
+               poll_seconds: float = 2.0, num_versions: int = 2,
+               models: Optional[ServedModels] = None,
+               metrics_path: Optional[str] = None,
+               request_log: Optional[RequestLog] = None,
+               batching: Optional[BatchingParameters] = None) -> FastAPI:
+    """The app; it loads the newest versions at start-up and then watches ``model_dir``
+    (or serves ``models``: those of a --model_config_file)."""
+    store = models or ServedModels(
+        {model_name: ModelStore(model_dir, model_name, servable.load, num_versions)})
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
         await run_in_threadpool(store.poll, wait_for_settled_files=False)
         store.start_polling(poll_seconds)
+        if batcher is not None:
+            batcher.start()
         try:
             yield
         finally:
+            if batcher is not None:
+                batcher.stop()  # runs what is queued
             store.stop_polling()
+            if request_log is not None:
+                request_log.close()  # writes what is queued
 
     app = FastAPI(title="TF Serving REST stand-in", lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
+    metrics = ServingMetrics(store.load_seconds)
+    metrics.install(app, metrics_path)  # the page only with a --monitoring_config_file
+    batcher = ServerBatcher(batching, metrics.observe_model_batch) if batching else None
 
     @app.exception_handler(ServingError)
     async def serving_error(_request: Request, error: ServingError) -> Response:
@@ -110,19 +131,23 @@ def create_app(model_dir: str, model_name: str = "ner", limits: Limits = Limits(
 
     async def predict(request: Request) -> Response:
         body = await _read_body(request, limits)
-        result = await run_in_threadpool(_predict, store, limits, *_model_spec(request), body)
+        result = await run_in_threadpool(_predict, store, limits, *_model_spec(request), body,
+                                         metrics, request_log, batcher)
         return json_response(result)
 
     for prefix in ("/v1/models/{name:model_name}",
-                   "/v1/models/{name:model_name}/versions/{version:int}"):
+                   "/v1/models/{name:model_name}/versions/{version:int}",
+                   "/v1/models/{name:model_name}/labels/{label:model_name}"):
         app.add_api_route(prefix, model_status, methods=["GET"])
         app.add_api_route(prefix + "/metadata", model_metadata, methods=["GET"])
         app.add_api_route(prefix + ":predict", predict, methods=["POST"])
     return app
 
 
-def _model_spec(request: Request) -> Tuple[str, Optional[int]]:
-    """Model name and version (None: the newest) from the URL."""
+def _model_spec(request: Request) -> Tuple[str, Version]:
+    """Model name and version (None: the newest; or a VersionLabel) from the URL."""
+    if "label" in request.path_params:
+        return request.path_params["name"], VersionLabel(request.path_params["label"])
     return request.path_params["name"], request.path_params.get("version")
 
 
@@ -138,8 +163,9 @@ async def _read_body(request: Request, limits: Limits) -> bytes:
     return b"".join(chunks)
 
 
-def _predict(store: ModelStore, limits: Limits, name: str, version: Optional[int],
-             body: bytes) -> dict:
+def _predict(store: ServedModels, limits: Limits, name: str, version: Version,
+             body: bytes, metrics: ServingMetrics, request_log: Optional[RequestLog],
+             batcher: Optional[ServerBatcher] = None) -> dict:
     """TF Serving's order of checks: JSON, signature name, model, signature, inputs."""
     document = tensor_json.parse_document(body)
     signature_name = tensor_json.signature_name(document)
@@ -152,4 +178,10 @@ def _predict(store: ModelStore, limits: Limits, name: str, version: Optional[int
         raise invalid_argument(f"Failed to get input map for signature: {signature_name}")
     inputs, row_format = tensor_json.read_inputs(document, signature["inputs"])
     limits.check_inputs(inputs)
-    return tensor_json.write_outputs(held.run(signature_name, inputs), row_format)
+    with metrics.model_call(name):
+        outputs = (held.run(signature_name, inputs) if batcher is None
+                   else batcher.run(held, signature_name, inputs))
+    metrics.observe_predict(name, inputs, outputs)
+    if request_log is not None:  # queued, not written here; never raises
+        request_log.offer(name, held.version, signature_name, inputs, outputs)
+    return tensor_json.write_outputs(outputs, row_format)

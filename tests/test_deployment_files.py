@@ -143,3 +143,24 @@ def test_serving_compose_runs_tf_serving_216_with_the_model_dir():
     assert service["environment"]["MODEL_NAME"] == "ner"
     assert any(volume.endswith(":/models/ner:ro") for volume in service["volumes"])
     assert "8501:8501" in service["ports"]
+
+
+def test_serving_compose_exposes_tf_serving_metrics_to_its_prometheus():
+    """The server reads the monitoring config mounted where its flag says, and
+    Prometheus scrapes the path that config enables on the REST port."""
+    from serving import monitoring_config
+    serving_dir = PROJECT_ROOT / "serving"
+    services = yaml.safe_load((serving_dir / "docker-compose.yml").read_text())["services"]
+    tf_serving, prometheus = services["tf-serving"], services["prometheus"]
+    flags = dict(argument.split("=", 1) for argument in tf_serving["command"] if "=" in argument)
+    mounts = {container: host for host, container, _ in
+              (volume.rsplit(":", 2) for volume in tf_serving["volumes"])}
+    config_file = serving_dir / mounts[flags["--monitoring_config_file"]]
+    path = monitoring_config.metrics_path(str(config_file))
+    assert path == monitoring_config.DEFAULT_PATH
+    assert re.fullmatch(r"prom/prometheus:v\d+\.\d+\.\d+", prometheus["image"])
+    assert "./prometheus.yml:/etc/prometheus/prometheus.yml:ro" in prometheus["volumes"]
+    (job,) = yaml.safe_load((serving_dir / "prometheus.yml").read_text())["scrape_configs"]
+    assert job["metrics_path"] == path
+    assert job["static_configs"] == [{"targets": ["tf-serving:8501"]}]
+    assert "8501:8501" in tf_serving["ports"]

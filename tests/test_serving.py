@@ -37,12 +37,14 @@ LIMITS = Limits(max_instances=64, max_words=1000, max_document_words=30,
 
 
 @pytest.fixture(scope="session")
-def serving_model_source(quick_pipeline) -> pathlib.Path:
+def serving_model_source(request) -> pathlib.Path:
     """The newest version directory the quick-profile pipeline pushed (tests/conftest.py);
-    $NER_SERVING_TEST_MODEL points at another exported version instead."""
+    $NER_SERVING_TEST_MODEL points at another exported version instead (and the pipeline
+    does not run)."""
     if os.environ.get("NER_SERVING_TEST_MODEL"):
         return pathlib.Path(os.environ["NER_SERVING_TEST_MODEL"])
-    return max(pathlib.Path(quick_pipeline.serving_dir).iterdir(), key=lambda path: int(path.name))
+    serving_dir = pathlib.Path(request.getfixturevalue("quick_pipeline").serving_dir)
+    return max(serving_dir.iterdir(), key=lambda path: int(path.name))
 
 
 @pytest.fixture(scope="module")
