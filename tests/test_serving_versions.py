@@ -2,9 +2,9 @@
 subprocess on 127.0.0.1, serving the real exported model ($NER_SERVING_TEST_MODEL, or
 the quick pipeline's push as in tests/test_serving.py).
 
-A short run of benchmarks/rollout.py comes first: a new version (with TF Serving's
-warm-up file) pushed and a label moved under load, without a failed request. The
-tests after it use the same server.
+A short run of benchmarks/rollout.py comes first (marked slow): a new version (with
+TF Serving's warm-up file) pushed and a label moved under load, without a failed
+request. The tests after it use the same server, and also pass without it.
 """
 
 import os
@@ -40,7 +40,7 @@ def label_version(server, label="stable") -> int:
 
 def set_label(server, version: int) -> None:
     rollout_setup.ner_pipeline("model-config", "--file", str(server.config), "--label",
-                         f"stable={version}")
+                               f"stable={version}")
 
 
 def wait_for(condition, seconds=60.0):
