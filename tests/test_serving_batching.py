@@ -274,6 +274,9 @@ def _assert_same(batched, alone, where="response"):
         assert batched == alone, where
 
 
+# A second server with the real model: about 2 min on 2 cores (make test-all); the
+# fake-servable tests above cover merging and splitting in the default suite.
+@pytest.mark.slow
 def test_concurrent_requests_get_their_unbatched_answers_from_the_real_model(batched_url,
                                                                             monkeypatch):
     bodies = [{"instances": ["EU rejects German call to boycott British lamb ."]},
