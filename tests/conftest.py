@@ -1,5 +1,6 @@
 """Shared fixtures: where the real CoNLL-2003 files are, and small files written per test."""
 
+import logging
 import os
 import pathlib
 
@@ -29,6 +30,18 @@ Brussels NNP B-NP B-LOC
 """
 TINY_EVAL = "BRUSSELS NNP B-NP B-LOC\n1996-08-22 CD I-NP O\n"
 TINY_TEST = "-DOCSTART- -X- -X- O\n\nJapan NNP B-NP B-LOC\nwins VBZ B-VP O\n"
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logging():
+    """Commands give the root logger a console handler on the stream they see, which
+    in a test is pytest's capture, closed after the test: the next test must not
+    inherit that handler or its INFO level."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
