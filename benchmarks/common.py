@@ -11,8 +11,9 @@ from importlib import metadata
 import statistics
 from typing import Any, Dict, Iterable, List
 
-RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
-DEFAULT_DATA_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "conll2003"
+PROJECT_DIR = pathlib.Path(__file__).resolve().parents[1]
+RESULTS_DIR = PROJECT_DIR / "benchmarks" / "results"
+DEFAULT_DATA_DIR = PROJECT_DIR.parent / "shared" / "data" / "conll2003"
 _VERSIONED = ("tfx", "tensorflow", "tensorflow-text", "tensorflow-transform", "apache-beam",
               "transformers")
 
@@ -29,7 +30,9 @@ def write_results(name: str, results: Dict[str, Any]) -> pathlib.Path:
     path = RESULTS_DIR / f"{name}.json"
     payload = {"benchmark": name, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds"), "machine": machine(), "results": results}
-    path.write_text(json.dumps(payload, indent=2) + "\n")
+    # Paths under the project are recorded relative to it: no machine's paths in results.
+    text = json.dumps(payload, indent=2).replace(json.dumps(str(PROJECT_DIR) + os.sep)[1:-1], "")
+    path.write_text(text + "\n")
     return path
 
 
