@@ -22,12 +22,12 @@ import statistics
 import time
 from typing import Callable, Dict, List
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (ops of the exported model)
 
 from benchmarks.common import DEFAULT_DATA_DIR, spread, write_results
 from contracts.conll_format import decode_lines, read_sentences
+from serving.limits import count_words
 from serving.server_batching import length_bucket
 
 
@@ -41,7 +41,7 @@ def seconds(call: Callable[[], object], repeats: int = 3) -> float:
 
 
 def bucket_of(sentence: str) -> int:
-    return length_bucket({"sentences": np.array([sentence.encode()], dtype=object)})
+    return length_bucket(count_words(sentence))
 
 
 def cost_table(run, by_length: Dict[int, List[str]]) -> Dict[str, float]:

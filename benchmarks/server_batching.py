@@ -13,8 +13,9 @@ sentence.
   unbatched   one model call per request (the server without batching)
   batched     --enable_batching --batching_parameters_file serving/batching_parameters.txt
               (or --parameters-file)
-  one bucket  the same, but all lengths in one queue per signature (the server's
-              length_bucket replaced by a constant), to show what the buckets do
+  one bucket  the same, but all lengths in one queue per signature and a request's
+              rows kept together (the server's length_bucket replaced by a constant),
+              to show what the length buckets do
 """
 
 import argparse
@@ -97,7 +98,7 @@ def serve_with_one_bucket(serve_args: List[str]) -> int:
     """The server, with every length in one bucket: the ablation of length buckets."""
     from pipeline import cli
     from serving import server_batching
-    server_batching.length_bucket = lambda inputs: 0
+    server_batching.length_bucket = lambda words: 0
     return cli.main(serve_args)
 
 

@@ -47,20 +47,32 @@ def mergeable(inputs: Arrays) -> bool:
             and bool(np.all((counts >= 0) & (counts <= words.shape[1]))))
 
 
-def longest_row(inputs: Arrays) -> int:
-    """Words in the request's longest row: what the model's cost per row grows with."""
+def row_lengths(inputs: Arrays) -> List[int]:
+    """Words per row: what the model's cost per row grows with, padding included."""
     if WORD_COUNT in inputs:  # serve_words
-        return int(inputs[WORD_COUNT].max(initial=0))
+        return [int(count) for count in inputs[WORD_COUNT]]
     texts = inputs.get(SENTENCE_INPUT, inputs.get(DOCUMENT_INPUT))
-    return max((count_words(text.decode("utf-8", "replace")) for text in texts.ravel()),
-               default=0)
+    return [count_words(text.decode("utf-8", "replace")) for text in texts.ravel()]
+
+
+def take(inputs: Arrays, rows: Sequence[int]) -> Dict[str, np.ndarray]:
+    """Some rows of a request, as a request of their own."""
+    return {name: value[list(rows)] for name, value in inputs.items()}
 
 
 def merge(requests: Sequence[Arrays]) -> Dict[str, np.ndarray]:
     """The requests' rows in order; inputs with a second dimension (serve_words's words)
     are padded to the widest request with "" (or 0), which word_count leaves unread."""
-    return {name: np.concatenate(_padded([request[name] for request in requests]))
+    return {name: np.concatenate(_padded([request[name] for request in requests], 0))
             for name in requests[0]}
+
+
+def join(parts: Sequence[Arrays], rows: Sequence[Sequence[int]]) -> Dict[str, np.ndarray]:
+    """The outputs of a request whose rows ran in several calls (``parts[i]`` holds its
+    ``rows[i]``), in its row order and padded to its widest row, as one call pads them."""
+    order = np.argsort(np.concatenate([np.asarray(group) for group in rows]))
+    return {name: np.concatenate(_padded([part[name] for part in parts], -1))[order]
+            for name in parts[0]}
 
 
 def split(outputs: Arrays, sizes: Sequence[int]) -> List[Dict[str, np.ndarray]]:
@@ -77,12 +89,16 @@ def split(outputs: Arrays, sizes: Sequence[int]) -> List[Dict[str, np.ndarray]]:
     return parts
 
 
-def _padded(arrays: List[np.ndarray]) -> List[np.ndarray]:
+def _padded(arrays: List[np.ndarray], number_fill: int) -> List[np.ndarray]:
+    """Padded with "" for strings, 0.0 for floats and ``number_fill`` for integers: the
+    export pads its outputs with "", 0.0 and -1 (offsets)."""
     widest = np.max([array.shape[1:] for array in arrays], axis=0)
     result = []
     for array in arrays:
         missing = [(0, 0)] + [(0, int(want - have)) for want, have in zip(widest, array.shape[1:])]
         if any(after for _, after in missing):
-            array = np.pad(array, missing, constant_values=b"" if array.dtype == object else 0)
+            fill = (b"" if array.dtype == object else
+                    0.0 if np.issubdtype(array.dtype, np.floating) else number_fill)
+            array = np.pad(array, missing, constant_values=fill)
         result.append(array)
     return result

@@ -12,9 +12,11 @@ oldest closed batch, or an open batch once ``batch_timeout_micros`` have
 passed since it opened. With a timeout of 0 a lone request runs at once,
 and requests that arrive while every thread is busy gather into one batch.
 
-Requests are bucketed by the words in their longest row (see
-``length_bucket``), because padding a short sentence to a long one's width
-costs more than sharing the call saves (benchmarks/server_batching.py).
+Rows are queued by length (``length_bucket``): padding a short sentence to
+a long one's width costs more than sharing the call saves, so a request's
+rows of different lengths go to different queues, and its answer is put
+together from their calls (benchmarks/batch_padding.py,
+benchmarks/server_batching.py).
 """
 
 import collections
@@ -35,9 +37,9 @@ log = logging.getLogger(__name__)
 Outputs = Dict[str, np.ndarray]
 
 
-def length_bucket(inputs: Mapping[str, np.ndarray]) -> int:
+def length_bucket(words: int) -> int:
     """Up to 16 words, up to 32, up to 64, ...: rows within a factor of two share calls."""
-    return max(server_batch_rows.longest_row(inputs) - 1, 15).bit_length()
+    return max(words - 1, 15).bit_length()
 
 
 @dataclasses.dataclass
@@ -99,23 +101,32 @@ class ServerBatcher:
             thread.join(timeout=60)
 
     def run(self, servable: Any, signature: str, inputs: Mapping[str, np.ndarray]) -> Outputs:
-        """The outputs of ``servable.run(signature, inputs)``, computed in a shared call."""
+        """The outputs of ``servable.run(signature, inputs)``, computed in shared calls."""
         if (signature not in server_batch_rows.MERGED_SIGNATURES or self._stopping
                 or not server_batch_rows.mergeable(inputs)):
             return servable.run(signature, inputs)
-        task = _Task(inputs, server_batch_rows.row_count(inputs))
-        limit = self.parameters.max_batch_size
-        if task.size > limit:
-            raise invalid_argument(f"Task size {task.size} is larger than maximum input batch "
+        size, limit = server_batch_rows.row_count(inputs), self.parameters.max_batch_size
+        if size > limit:
+            raise invalid_argument(f"Task size {size} is larger than maximum input batch "
                                    f"size {limit}")
-        key = (id(servable), signature, length_bucket(inputs))
+        groups: Dict[int, List[int]] = {}
+        for row, words in enumerate(server_batch_rows.row_lengths(inputs)):
+            groups.setdefault(length_bucket(words), []).append(row)
+        tasks = {bucket: _Task(inputs if len(groups) == 1
+                               else server_batch_rows.take(inputs, rows), len(rows))
+                 for bucket, rows in groups.items()}
         with self._changed:
-            queue = self._queues.get(key)
-            if queue is None:
-                queue = self._queues[key] = _Queue(servable, signature)
-            self._enqueue(queue, task)
+            for bucket, task in tasks.items():
+                key = (id(servable), signature, bucket)
+                queue = self._queues.get(key)
+                if queue is None:
+                    queue = self._queues[key] = _Queue(servable, signature)
+                self._enqueue(queue, task)
             self._changed.notify_all()
-        return task.result.result()
+        parts = [task.result.result() for task in tasks.values()]
+        if len(parts) == 1:
+            return parts[0]
+        return server_batch_rows.join(parts, list(groups.values()))
 
     def _enqueue(self, queue: _Queue, task: _Task) -> None:
         limit, now = self.parameters.max_batch_size, time.monotonic()

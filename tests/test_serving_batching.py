@@ -1,8 +1,9 @@
-"""Server-side batching of the serving stand-in (serving/server_batching.py and its parts).
+"""Server-side batching (serving/server_batching.py, serving/server_batch_rows.py).
 
-The parameters file and the scheduler are tested without a model (a fake
-servable that pads like the exported model); one test serves the real model
-and checks that concurrent, merged requests get the answers they get alone.
+The scheduler is tested without a model (a fake servable that pads like the
+exported model); one test serves the real model and checks that concurrent,
+merged requests get the answers they get alone. The parameters file and the
+options: tests/test_batching_parameters.py.
 """
 
 import concurrent.futures
@@ -15,75 +16,12 @@ import time
 
 import numpy as np
 import pytest
-import requests
 
-from pipeline import cli
-from serving import batching_options, server_batch_rows, tensor_json
-from serving.batching_parameters import BatchingConfigError, BatchingParameters, parse, read
+from serving import server_batch_rows, tensor_json
+from serving.batching_parameters import BatchingParameters
 from serving.errors import ServingError
 from serving.server_batching import ServerBatcher
 from tests.test_serving import predict, running_server
-
-REPO_FILE = pathlib.Path(__file__).resolve().parents[1] / "serving" / "batching_parameters.txt"
-
-
-# --- the parameters file ----------------------------------------------------------------
-
-def test_parameters_file_takes_tf_serving_syntax():
-    assert read(str(REPO_FILE)).max_batch_size >= 1
-    parameters = parse("max_batch_size { value: 32 }\nbatch_timeout_micros { value: 2000 }\n"
-                       "# a comment\nnum_batch_threads { value: 2 }\n"
-                       "max_enqueued_batches { value: 100 }\n"
-                       'thread_pool_name { value: "ner_batch" }\n'
-                       "pad_variable_length_inputs: true\nallowed_batch_sizes: [8, 32]\n", "b.txt")
-    assert parameters == BatchingParameters(32, 2000, 100, 2, "ner_batch",
-                                            ignored=("allowed_batch_sizes",))
-    defaults = read(None)  # --enable_batching alone: TF Serving's defaults
-    assert (defaults.max_batch_size, defaults.batch_timeout_micros,
-            defaults.max_enqueued_batches) == (1000, 0, 10)
-
-
-def test_compose_gives_tf_serving_the_same_batching_file():
-    import yaml
-    service = yaml.safe_load((REPO_FILE.parent / "docker-compose.yml").read_text())[
-        "services"]["tf-serving"]
-    assert "--enable_batching" in service["command"]
-    flags = dict(argument.split("=", 1) for argument in service["command"] if "=" in argument)
-    mounts = {container: host for host, container, _ in
-              (volume.rsplit(":", 2) for volume in service["volumes"])}
-    mounted = REPO_FILE.parent / mounts[flags["--batching_parameters_file"]]
-    assert mounted.resolve() == REPO_FILE
-
-
-@pytest.mark.parametrize("text, message", [
-    ("max_batch_size { value: 8 }\nmax_batch_size_typo { value: 8 }",
-     'b.txt:2: Message type "tensorflow.serving.BatchingParameters" has no field named '
-     '"max_batch_size_typo".'),
-    ("\nbatch_timeout_micros { value: soon }", "b.txt:2: "),
-    ("max_batch_size: 8", 'b.txt:1: '),
-    ("num_batch_threads { value: 0 }", "b.txt:1: num_batch_threads must be at least 1; was 0"),
-    ("max_batch_size { value: 8 }\nallowed_batch_sizes: 4",
-     "b.txt:2: Last entry in allowed_batch_sizes must match max_batch_size; last entry was 4; "
-     "expected 8"),
-])
-def test_bad_parameters_files_fail_in_one_line_naming_file_and_line(text, message):
-    with pytest.raises(BatchingConfigError) as error:
-        parse(text, "b.txt")
-    assert str(error.value).startswith(message) and "\n" not in str(error.value)
-
-
-def test_serve_flags_take_tf_serving_and_hyphenated_names():
-    parser = cli.build_parser()
-    for flags in (["--enable_batching", "--batching_parameters_file", "b.txt"],
-                  ["--enable-batching", "--batching-parameters-file=b.txt"]):
-        args = parser.parse_args(["serve", "--model-dir", "m", *flags])
-        assert (args.enable_batching, args.batching_parameters_file) == (True, "b.txt")
-        assert batching_options.usage_problem(args) is None
-    args = parser.parse_args(["serve", "--model-dir", "m", "--batching_parameters_file=b.txt"])
-    assert "only with --enable_batching" in batching_options.usage_problem(args)
-    assert batching_options.batching_parameters(
-        parser.parse_args(["serve", "--model-dir", "m"])) is None
-
 
 # --- merging and splitting, with a fake servable ------------------------------------------
 
@@ -138,6 +76,16 @@ def _run_together(batcher, servable, requests_):
         return [future.exception() or future.result() for future in futures]
 
 
+def _assert_unbatched_answers(requests_, results):
+    """Byte for byte the response each request gets from a call of its own."""
+    for (signature, inputs), result in zip(requests_, results):
+        alone = FakeServable().run(signature, inputs)
+        assert {name: value.shape for name, value in result.items()} == \
+            {name: value.shape for name, value in alone.items()}
+        assert json.dumps(tensor_json.write_outputs(result, True)) == \
+            json.dumps(tensor_json.write_outputs(alone, True))
+
+
 @pytest.fixture
 def batcher():
     started = []
@@ -162,12 +110,7 @@ def test_concurrent_requests_share_a_call_and_get_exactly_their_unbatched_answer
     results = _run_together(batcher(max_batch_size=3, batch_timeout_micros=10_000_000),
                             servable, requests_)
     assert sorted(servable.calls) == [("serve_words", 3), ("serving_default", 3)]
-    for (signature, inputs), result in zip(requests_, results):
-        alone = FakeServable().run(signature, inputs)
-        assert json.dumps(tensor_json.write_outputs(result, True)) == \
-            json.dumps(tensor_json.write_outputs(alone, True))
-        assert {name: value.shape for name, value in result.items()} == \
-            {name: value.shape for name, value in alone.items()}
+    _assert_unbatched_answers(requests_, results)
 
 
 def test_rows_are_cut_to_their_own_widths():
@@ -175,6 +118,23 @@ def test_rows_are_cut_to_their_own_widths():
     first, rest = server_batch_rows.split(merged, [1, 2])
     assert first["words"].shape == (1, 4) and first["entity_texts"].shape == (1, 3)
     assert rest["words"].shape == (2, 2) and rest["entity_texts"].shape == (2, 0)
+
+
+def test_rows_of_different_lengths_run_with_rows_of_their_length(batcher):
+    """A request's short and long rows are tagged in different calls, each with rows of
+    other requests of about their length, and put back together in order."""
+    long_sentence = " ".join(["Word"] * 40)
+    requests_ = [("serving_default", _sentences("EU rejects", long_sentence, "Peter")),
+                 ("serving_default", _sentences(long_sentence + " Paris", "Japan")),
+                 ("serve_words", {"words": np.array([[b"a", b"B"] * 20, [b"C"] + [b""] * 39],
+                                                    dtype=object),
+                                  "word_count": np.array([40, 1])})]
+    servable = FakeServable()
+    results = _run_together(batcher(max_batch_size=3, batch_timeout_micros=500_000),
+                            servable, requests_ + [("serve_words", requests_[2][1])])
+    assert sorted(servable.calls) == [("serve_words", 2), ("serve_words", 2),
+                                      ("serving_default", 2), ("serving_default", 3)]
+    _assert_unbatched_answers(requests_, results)
 
 
 def test_different_lengths_signatures_and_versions_are_not_merged(batcher):
@@ -282,6 +242,7 @@ def test_concurrent_requests_get_their_unbatched_answers_from_the_real_model(bat
     bodies = [{"instances": ["EU rejects German call to boycott British lamb ."]},
               {"instances": ["Peter Blackburn", "Japan beat Syria"]},
               {"instances": ["(Reuters) Berlin, Rome and the U.S.", "Hi"]},
+              {"instances": ["Rome", " ".join(["Paris and London ."] * 9), "Peter Smith"]},
               {"inputs": {"sentences": ["Angela Merkel met Emmanuel Macron in Paris."]}},
               {"instances": ["the"]},
               {"instances": [" ".join(["Paris and London ."] * 10)]},
@@ -304,10 +265,6 @@ def test_concurrent_requests_get_their_unbatched_answers_from_the_real_model(bat
         expected = alone[index % len(bodies)]
         assert response.status_code == expected.status_code == 200, response.text
         _assert_same(response.json(), expected.json(), f"body {index % len(bodies)}")
-
-
-def test_batched_server_keeps_tf_serving_errors(batched_url):
     too_many = predict(batched_url, {"signature_name": "serve_words",
                                      "inputs": {"words": [["Japan"]], "word_count": [3]}})
     assert too_many.status_code == 400 and "word_count exceeds" in too_many.json()["error"]
-    assert requests.get(batched_url + "/v1/models/ner", timeout=30).ok
