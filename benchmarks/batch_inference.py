@@ -28,7 +28,7 @@ import time
 from typing import Callable, Dict, List
 
 from benchmarks.common import DEFAULT_DATA_DIR, spread, write_results
-from benchmarks.serving import free_port, start_server
+from benchmarks.server_process import free_port, start_server
 from contracts.conll_format import decode_lines, read_sentences
 from serving import batch_predict
 from serving.batch_model import resolve_model_dir

@@ -10,12 +10,16 @@ of them alike. Reported per scenario, as min/median/max over the passes:
 requests/s, sentences/s, p50 and p99 latency, and the server's CPU time per
 sentence.
 
-  unbatched   one model call per request (the server without batching)
-  batched     --enable_batching --batching_parameters_file serving/batching_parameters.txt
-              (or --parameters-file)
-  one bucket  the same, but all lengths in one queue per signature and a request's
-              rows kept together (the server's length_bucket replaced by a constant),
-              to show what the length buckets do
+  unbatched       one model call per request, default thread pools (the server
+                  without batching)
+  batched         --enable_batching --batching_parameters_file
+                  serving/batching_parameters.txt (or --parameters-file)
+                  --tensorflow_intra_op_parallelism=1
+  batched, pools  the same with TensorFlow's default thread pools, to show what one
+                  intra-op thread per model call does
+  one bucket      batched, but all lengths in one queue per signature and a request's
+                  rows kept together (the server's length_bucket replaced by a
+                  constant), to show what the length buckets do
 """
 
 import argparse
@@ -33,32 +37,26 @@ import numpy as np
 import requests
 
 from benchmarks.common import DEFAULT_DATA_DIR, spread, write_results
+from benchmarks.server_process import start_server
 from contracts.conll_format import decode_lines, read_sentences
 
 PARAMETERS_FILE = pathlib.Path(__file__).resolve().parents[1] / "serving" / \
     "batching_parameters.txt"
-CONFIGURATIONS = ("unbatched", "batched", "one bucket")
+ONE_THREAD_PER_CALL = "--tensorflow_intra_op_parallelism=1"
+CONFIGURATIONS = ("unbatched", "batched", "batched, pools", "one bucket")
 _ONE_BUCKET_FLAG = "--serve-with-one-bucket"
 
 
-def start_server(serving_dir: str, port: int, configuration: str,
-                 parameters_file: pathlib.Path) -> subprocess.Popen:
-    serve = ["serve", "--model-dir", serving_dir, "--port", str(port)]
+def start_configuration(serving_dir: str, port: int, configuration: str,
+                        parameters_file: pathlib.Path) -> subprocess.Popen:
+    options = []
     if configuration != "unbatched":
-        serve += ["--enable_batching", f"--batching_parameters_file={parameters_file}"]
-    command = ([sys.executable, "-m", "benchmarks.server_batching", _ONE_BUCKET_FLAG, *serve]
-               if configuration == "one bucket"
-               else [str(pathlib.Path(sys.executable).with_name("ner-pipeline")), *serve])
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/v1/models/ner", timeout=5).ok:
-                return server
-        except requests.ConnectionError:
-            time.sleep(0.5)
-    server.kill()
-    raise RuntimeError(f"the {configuration} server did not come up")
+        options += ["--enable_batching", f"--batching_parameters_file={parameters_file}"]
+    if configuration in ("batched", "one bucket"):
+        options.append(ONE_THREAD_PER_CALL)
+    one_bucket = [sys.executable, "-m", "benchmarks.server_batching", _ONE_BUCKET_FLAG]
+    return start_server(serving_dir, port, options,
+                        one_bucket if configuration == "one bucket" else None)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -129,13 +127,13 @@ def main() -> None:
         order = args.configurations[number % len(args.configurations):] + \
             args.configurations[:number % len(args.configurations)]
         for name in order:
-            server = start_server(args.serving_dir, args.port, name, args.parameters_file)
+            server = start_configuration(args.serving_dir, args.port, name, args.parameters_file)
             try:
                 load(url, texts, 4, 8, 2.0, server.pid)  # warm up
                 for clients, per_request in scenarios:
                     outcome = load(url, texts, clients, per_request, args.seconds, server.pid)
                     runs[name][f"{clients} clients x {per_request}"].append(outcome)
-                    print(f"pass {number + 1} {name:<10} {clients:>2} clients x {per_request}: "
+                    print(f"pass {number + 1} {name:<14} {clients:>2} clients x {per_request}: "
                           f"{outcome['requests_per_second']:7.1f} req/s, p50 "
                           f"{outcome['p50_ms']:6.1f} ms, p99 {outcome['p99_ms']:6.1f} ms, "
                           f"{outcome['errors']} errors", flush=True)
@@ -143,7 +141,8 @@ def main() -> None:
                 server.terminate()
                 server.wait(60)
     results = {"model_dir": args.serving_dir, "seconds": args.seconds, "passes": args.passes,
-               "batching_parameters": args.parameters_file.read_text(), "configurations": {
+               "batching_parameters": args.parameters_file.read_text(),
+               "one_thread_per_call": ONE_THREAD_PER_CALL, "configurations": {
                    name: {scenario: {key: spread([p[key] for p in passes])
                                      for key in passes[0]}
                           for scenario, passes in by_scenario.items()}

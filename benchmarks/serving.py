@@ -21,9 +21,6 @@ import concurrent.futures
 import json
 import pathlib
 import random
-import socket
-import subprocess
-import sys
 import time
 from typing import Callable, Dict, List
 
@@ -35,6 +32,7 @@ from seqeval.metrics.sequence_labeling import get_entities
 from transformers import BertTokenizerFast
 
 from benchmarks.common import DEFAULT_DATA_DIR, write_results
+from benchmarks.server_process import free_port, start_server
 from contracts.conll_format import decode_lines, read_sentences
 from contracts.checkpoint import resolve_checkpoint
 from contracts.inventory import served_inventory
@@ -91,27 +89,6 @@ def plain_way(model_dir: str, checkpoint):
 def in_graph(model_dir: str):
     signature = tf.saved_model.load(model_dir).signatures["serving_default"]
     return lambda sentences: signature(sentences=tf.constant(sentences))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(serving_dir: str, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [str(pathlib.Path(sys.executable).with_name("ner-pipeline")), "serve", "--model-dir",
-         serving_dir, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/v1/models/ner", timeout=5).ok:
-                return server
-        except requests.ConnectionError:
-            time.sleep(0.5)
-    server.kill()
-    raise RuntimeError("the server did not come up")
 
 
 def peak_rss_mib(pid: int) -> float:

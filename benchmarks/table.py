@@ -1,13 +1,15 @@
-"""Writes the README's result sections from benchmarks/results/*.json.
+"""Writes the READMEs' result sections from benchmarks/results/*.json.
 
-Every figure in README.md's "Results" and "Benchmarks" sections comes from
-here: ``python -m benchmarks.table`` rewrites the text between the
-``<!-- generated:NAME -->`` and ``<!-- end:NAME -->`` markers, so the README
-cannot drift from the committed results. ``--check`` fails if it would
-change anything (the tests run it).
+Every figure in README.md's "Results" and "Benchmarks" sections, and in
+serving/README.md's measured sections, comes from here: ``python -m
+benchmarks.table`` rewrites the text between the ``<!-- generated:NAME -->``
+and ``<!-- end:NAME -->`` markers, so the READMEs cannot drift from the
+committed results. ``--check`` fails if it would change anything (the tests
+run it).
 """
 
 import argparse
+import pathlib
 import re
 import statistics
 import sys
@@ -15,9 +17,11 @@ from typing import Callable, Dict
 
 from benchmarks.common import RESULTS_DIR
 from benchmarks.markdown import load_results, markdown_table, min_median_max, written_at
+from benchmarks.serving_tables import rollout_section, server_batching_section
 from benchmarks.speed_table import benchmark_section
 
 README = RESULTS_DIR.parents[1] / "README.md"
+SERVING_README = RESULTS_DIR.parents[1] / "serving" / "README.md"
 
 
 def _context(run: dict) -> str:
@@ -185,20 +189,22 @@ def decoding_section() -> str:
             + f"\n\nBetter on average: {results['better']}.")
 
 
-SECTIONS: Dict[str, Callable[[], str]] = {
-    "own-data": own_data_section, "decoding": decoding_section,
-    "quality": quality_section, "natural-text": natural_text_section,
-    "context-inference": context_inference_section,
-    "export": export_section, "beam-workers": beam_workers_section,
-    "benchmarks": benchmark_section}
+Sections = Dict[str, Callable[[], str]]
+DOCUMENTS: Dict[pathlib.Path, Sections] = {
+    README: {"own-data": own_data_section, "decoding": decoding_section,
+             "quality": quality_section, "natural-text": natural_text_section,
+             "context-inference": context_inference_section,
+             "export": export_section, "beam-workers": beam_workers_section,
+             "benchmarks": benchmark_section},
+    SERVING_README: {"server-batching": server_batching_section, "rollout": rollout_section}}
 
 
-def render(readme: str) -> str:
-    for name, section in SECTIONS.items():
+def render(readme: str, sections: Sections) -> str:
+    for name, section in sections.items():
         pattern = re.compile(rf"(<!-- generated:{name} -->\n)(?:.*?\n)?(<!-- end:{name} -->)",
                              re.S)
         if not pattern.search(readme):
-            raise ValueError(f"README.md lacks the markers of section '{name}'")
+            raise ValueError(f"the README lacks the markers of section '{name}'")
         readme = pattern.sub(
             lambda match, text=section(): match.group(1) + text + "\n" + match.group(2), readme)
     return readme
@@ -207,17 +213,23 @@ def render(readme: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
-                        help="Exit 1 if README.md differs from what the results give")
+                        help="Exit 1 if a README differs from what the results give")
     args = parser.parse_args()
-    current = README.read_text(encoding="utf-8")
-    rendered = render(current)
-    if args.check:
-        if rendered != current:
-            print("README.md is out of date: run python -m benchmarks.table", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(rendered, encoding="utf-8")
-    print(f"Updated {README}")
+    stale = []
+    for path, sections in DOCUMENTS.items():
+        current = path.read_text(encoding="utf-8")
+        rendered = render(current, sections)
+        if rendered == current:
+            continue
+        if args.check:
+            stale.append(path.relative_to(README.parent))
+        else:
+            path.write_text(rendered, encoding="utf-8")
+            print(f"Updated {path.relative_to(README.parent)}")
+    if stale:
+        print(f"Out of date: {', '.join(map(str, stale))}: run python -m benchmarks.table",
+              file=sys.stderr)
+        return 1
     return 0
 
 

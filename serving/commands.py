@@ -14,7 +14,7 @@ from typing import Dict, List, Optional
 from contracts import console
 from serving import batching_options
 from serving import config_options, model_config_command
-from serving import monitor, request_log_options
+from serving import monitor, request_log_options, thread_options
 from serving.batch_inputs import FORMATS
 from serving.limits import Limits
 
@@ -61,6 +61,7 @@ def add_commands(subparsers) -> None:
     config_options.add_serve_options(serve)
     request_log_options.add_options(serve)
     batching_options.add_serve_options(serve)
+    thread_options.add_serve_options(serve)
     serve.set_defaults(handler=serve_command)
     model_config_command.add_command(subparsers)
 
@@ -98,7 +99,7 @@ def add_commands(subparsers) -> None:
 
 def serve_command(args: argparse.Namespace) -> int:
     problem = config_options.usage_problem(args) or request_log_options.usage_problem(args)
-    problem = problem or batching_options.usage_problem(args)
+    problem = problem or batching_options.usage_problem(args) or thread_options.usage_problem(args)
     if problem:
         print(f"ner-pipeline serve: error: {problem}", file=sys.stderr)
         return 2
@@ -114,6 +115,7 @@ def serve_command(args: argparse.Namespace) -> int:
         return 1
     console.quiet_third_party_output()
     console.configure_logging(verbose=False, shown=("serving",))
+    thread_options.apply(args)
     from serving.model_config import ConfigError
     try:
         models = config_options.served_models(args)
