@@ -9,10 +9,12 @@ import dataclasses
 import pathlib
 from typing import Any, Dict, List, Optional, Tuple
 
+from contracts import spans
 from contracts.tag_schemes import scheme_name
 from contracts.inventory import parse_type_list
 from contracts.training import (
-    TrainingConfig, at_least, between, option, optional, parses, validate_fields)
+    TrainingConfig, at_least, between, one_of, option, option_name, optional, parses,
+    validate_fields)
 from pipeline import beam_args, paths
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -29,7 +31,24 @@ class PipelineConfig:
     data_dir: str = option(
         None, "Directory with the data: CoNLL files train.txt/valid.txt/test.txt "
               "(or eng.train/eng.testa/eng.testb), or annotation-tool JSONL "
-              "train.jsonl/valid.jsonl/test.jsonl. Local path or any tf.io.gfile URL.")
+              "train.jsonl/valid.jsonl/test.jsonl. Local path or any tf.io.gfile URL. Data that "
+              "arrives in spans goes in span folders span-1/, span-2/, ... or 2026-12-01/, ..., "
+              "each with these files (valid and test optional).")
+    span_layout: str = option(
+        spans.AUTO, "How --data-dir holds spans: 'numbered' (span-1/, span-2/, ..., not "
+                    "zero-padded), 'dated' (2026-12-01/, ...), 'none' (the split files "
+                    "themselves), or 'auto' to tell from the directory. Compiling reads no "
+                    "data, so there 'auto' means 'none'.", one_of(*spans.LAYOUTS))
+    span: Optional[str] = option(
+        None, "Span to ingest: N for span-N/, a date YYYY-MM-DD for dated folders. Default: "
+              "the newest.", optional(spans.check_span_value))
+    train_spans: str = option(
+        "1", "Train on the newest N spans up to the ingested one, or on 'all' of them.",
+        parses(spans.parse_train_spans))
+    eval_dir: Optional[str] = option(
+        None, "Directory with the held-out valid and test files that score every model "
+              "trained on spans. Default: the newest span (up to the ingested one) that "
+              "has both.")
     labels: Optional[str] = option(
         None, "Entity types the model learns, comma-separated (e.g. PER,ORG,LOC); a tag of "
               "another type in any split stops the run. Default: the types the train split "
@@ -78,6 +97,21 @@ class PipelineConfig:
         validate_fields(self)
         beam_args.check(self.beam_pipeline_args, self.beam_workers)
         self.training.validate()
+
+    def span_settings(self, layout: str) -> spans.SpanSettings:
+        """The span options for ``layout`` (NONE, NUMBERED or DATED, as the runner
+        found or was told it); raises ValueError for span options without spans."""
+        if layout == spans.NONE:
+            given = [option_name(name) for name, value in (
+                ("span", self.span), ("train_spans", self.train_spans != "1"),
+                ("eval_dir", self.eval_dir)) if value]
+            if given:
+                raise ValueError(f"{', '.join(given)} need{'s' if len(given) == 1 else ''} "
+                                 f"span folders in --data-dir (span-1/, ... or 2026-12-01/, ...)")
+            return spans.SpanSettings()
+        return spans.SpanSettings(
+            layout, spans.span_number(self.span, layout) if self.span else None,
+            self.train_spans, self.eval_dir or "")
 
     @property
     def declared_types(self) -> Tuple[str, ...]:

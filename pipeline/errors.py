@@ -5,6 +5,7 @@ from typing import Optional
 
 from contracts.conll_format import ConllFormatError
 from components.conll_example_gen.executor import EmptySplitError, LostSentencesError
+from components.conll_example_gen.spans import SpanLayoutError
 from components.conll_example_gen.split_files import MissingSplitError
 from components.conll_example_gen.survey import OutsideInventoryError
 from components.validation_gate.component import DataAnomaliesError
@@ -12,7 +13,8 @@ from contracts.checkpoint import CheckpointNotFoundError
 from contracts.inventory import InventoryError
 
 DATA_ERRORS = (ConllFormatError, MissingSplitError, EmptySplitError, LostSentencesError,
-               OutsideInventoryError, InventoryError, DataAnomaliesError, CheckpointNotFoundError)
+               OutsideInventoryError, InventoryError, DataAnomaliesError, CheckpointNotFoundError,
+               SpanLayoutError)
 # Beam re-raises worker errors as RuntimeError("<module>.<Class>: <message> [while running ...]").
 _BEAM_WRAPPED = re.compile(r"(?:[\w.]+\.)?(\w+): (.*?)(?: \[while running '[^']*'\])?$", re.S)
 

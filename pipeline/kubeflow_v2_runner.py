@@ -1,10 +1,10 @@
 """Compiles the pipeline for Vertex AI Pipelines / Kubeflow Pipelines v2 (pipeline-spec JSON).
 
 The same create_pipeline() as the local runner. Compiling reads nothing but
-the code: not the data directory (ConllExampleGen finds its split files when
-it runs), not the checkpoint (named only, resolved in the container when
-Transform and the Trainer run), not the cloud. URLs (gs://...) pass through
-verbatim.
+the code: not the data directory (ConllExampleGen finds its split files, and
+TFX's driver its span, when it runs), not the checkpoint (named only,
+resolved in the container when Transform and the Trainer run), not the
+cloud. URLs (gs://...) pass through verbatim.
 
 Components run in the pipeline image (see Dockerfile), where the project
 lives under ``image_project_root``: local paths inside this project (the
@@ -22,6 +22,7 @@ from typing import Optional
 from tfx import v1 as tfx
 
 from contracts.checkpoint import Checkpoint, deferred, looks_like_hub_id
+from contracts.spans import AUTO, NONE, SpanSettings
 from pipeline import beam_args, paths, vertex
 from pipeline.config import DEFAULT_CHECKPOINT, PROJECT_ROOT, TINY_CHECKPOINT, PipelineConfig
 from pipeline.pipeline import create_pipeline
@@ -99,11 +100,24 @@ def compile_beam_args(config: PipelineConfig, image: str, image_project_root: st
         str(pathlib.PurePosixPath(image_project_root) / "setup.py"))
 
 
+def compiled_spans(config: PipelineConfig) -> SpanSettings:
+    """Compiling reads no data: 'auto' means no spans, and span options need
+    --span-layout. TFX's driver resolves the span where the pipeline runs; there
+    is no data fingerprint, so spans on Vertex AI are taken as immutable."""
+    layout = NONE if config.span_layout == AUTO else config.span_layout
+    try:
+        return config.span_settings(layout)
+    except ValueError as error:
+        hint = "; compile reads no data: pass --span-layout numbered or dated"
+        raise CompileError(f"{error}{hint if layout == NONE else ''}") from None
+
+
 def image_placement(config: PipelineConfig, image: str, image_project_root: str,
                     trainer: vertex.VertexTrainerConfig) -> Placement:
     """Where the compiled pipeline puts things: project paths inside the image, the
     checkpoint named for the container, Vertex AI's own ML Metadata.
-    Raises CompileError for a checkpoint the container could not find."""
+    Raises CompileError for a checkpoint the container could not find or span
+    options without a span layout."""
     return Placement(
         schema_file=in_image(config.schema_file, image_project_root),
         checkpoint=checkpoint_for_image(config.checkpoint, image_project_root),
@@ -113,14 +127,16 @@ def image_placement(config: PipelineConfig, image: str, image_project_root: str,
         # The KFP v2 compiler translates only TFX's built-in strategies into
         # MLMD queries, so on Vertex the baseline is the latest blessed model,
         # not the best one (README, "From laptop to Vertex AI").
-        baseline_strategy=tfx.dsl.experimental.LatestBlessedModelStrategy)
+        baseline_strategy=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        spans=compiled_spans(config))
 
 
 def compile_pipeline(config: PipelineConfig, image: str, output_file: str,
                      image_project_root: str = DEFAULT_IMAGE_PROJECT_ROOT,
                      trainer: Optional[vertex.VertexTrainerConfig] = None) -> dict:
     """Writes the pipeline-spec JSON to ``output_file`` and returns it parsed.
-    Raises CompileError for a checkpoint the container could not find."""
+    Raises CompileError for a checkpoint the container could not find or span
+    options without a span layout."""
     pipeline = create_pipeline(config, image_placement(
         config, image, image_project_root, trainer or vertex.VertexTrainerConfig()))
     output_dir, output_name = os.path.split(os.path.abspath(output_file))

@@ -1,6 +1,7 @@
 """Runs the pipeline locally: LocalDagRunner, Beam DirectRunner, SQLite ML Metadata."""
 
 import contextlib
+import dataclasses
 import os
 import pathlib
 import shutil
@@ -9,9 +10,12 @@ from typing import Iterator, List
 
 from tfx import v1 as tfx
 
+from components.conll_example_gen import spans, window
 from contracts.checkpoint import resolve_checkpoint
+from contracts.spans import NONE, SpanSettings
 from pipeline import beam_args, paths
 from pipeline.config import PROJECT_ROOT, PipelineConfig
+from pipeline.fingerprint import files_fingerprint
 from pipeline.pipeline import create_pipeline
 from pipeline.placement import Placement
 
@@ -55,9 +59,26 @@ def private_tempdir(pipeline_root: str) -> Iterator[str]:
                 parent.rmdir()  # only if no other run uses it
 
 
+def span_settings(config: PipelineConfig) -> SpanSettings:
+    """The data directory's span layout (detected with 'auto'), checked here, before
+    anything runs, as TFX's driver and the executor will read it: the span, the
+    window and the held-out files. Their data fingerprint puts every file of the
+    window in the cache key; TFX's own covers only the ingested span's folder."""
+    layout = spans.resolve_layout(config.data_dir, config.span_layout)
+    try:
+        settings = config.span_settings(layout)
+    except ValueError as error:
+        raise spans.SpanLayoutError(str(error)) from None
+    if layout == NONE:
+        return settings
+    span = spans.resolve_span(config.data_dir, layout, settings.span)
+    plan = window.plan_inputs(config.data_dir, settings, span)
+    return dataclasses.replace(settings, data_fingerprint=files_fingerprint(plan.paths()))
+
+
 def placement(config: PipelineConfig) -> Placement:
     """Where a local run puts things: paths as given (the Pusher's made absolute), the
-    checkpoint resolved here, SQLite ML Metadata, the local Beam options."""
+    checkpoint resolved here, SQLite ML Metadata, the local Beam options, the spans."""
     return Placement(
         schema_file=config.schema_file,
         checkpoint=resolve_checkpoint(config.checkpoint),
@@ -65,7 +86,8 @@ def placement(config: PipelineConfig) -> Placement:
         beam_pipeline_args=local_beam_args(beam_args.beam_pipeline_args(
             config.beam_pipeline_args, config.beam_workers)),
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            config.resolved_metadata_path))
+            config.resolved_metadata_path),
+        spans=span_settings(config))
 
 
 def run(config: PipelineConfig) -> None:

@@ -34,7 +34,8 @@ def create_components(config: PipelineConfig, placement: Placement, training: bo
     (pipeline/fingerprint.py).
     """
     example_gen = fingerprinted(ConllExampleGen(
-        data_dir=config.data_dir, labels=config.declared_types, tag_scheme=config.scheme))
+        data_dir=config.data_dir, labels=config.declared_types, tag_scheme=config.scheme,
+        spans=placement.spans))
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = fingerprinted(InventorySchemaGen(
         examples=example_gen.outputs["examples"], schema_file=placement.schema_file,

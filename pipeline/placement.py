@@ -4,7 +4,8 @@ The same configuration runs on this machine or in the pipeline image on
 Vertex AI; the runners (local_runner.py, kubeflow_v2_runner.py) translate it
 into a Placement: paths as the components will see them, the checkpoint as
 resolved here or named for the container, the Beam options, the ML Metadata
-connection, where the Trainer runs and how the Evaluator's baseline is found.
+connection, where the Trainer runs, how the Evaluator's baseline is found and
+how the data directory holds spans.
 create_pipeline() reads the configuration and the placement, nothing else.
 """
 
@@ -13,6 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from components.ner_evaluator.best_blessed_model import BestBlessedModelStrategy
 from contracts.checkpoint import Checkpoint
+from contracts.spans import SpanSettings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,3 +30,5 @@ class Placement:
     vertex_training: Optional[Dict[str, Any]] = None
     # Resolver strategy of the blessed model the Evaluator compares with.
     baseline_strategy: type = BestBlessedModelStrategy
+    # Span folders in the data directory, as ConllExampleGen reads them (none: a plain one).
+    spans: SpanSettings = SpanSettings()

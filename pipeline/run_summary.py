@@ -2,7 +2,8 @@
 
 Reading MLMD (not the runner's memory) means the summary shows what was
 recorded: which components ran or came from the cache, and the counts that
-ConllExampleGen attached to its Examples artifact.
+ConllExampleGen attached to its Examples artifact (with span folders, also
+the span, the training window and where eval and test came from).
 """
 
 from typing import Dict
@@ -10,7 +11,8 @@ from typing import Dict
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from components.conll_example_gen.executor import COUNTS
+from components.conll_example_gen.executor import (
+    COUNTS, EVAL_SOURCE_PROPERTY, TRAIN_SPANS_PROPERTY)
 from contracts import features
 
 _STATES = {
@@ -78,6 +80,11 @@ def summarize(metadata_path: str, pipeline_name: str) -> str:
         properties = examples.custom_properties
         lines.append(f"  tag scheme {properties['tag_scheme'].string_value} (served as IOB2); "
                      f"entity types: {properties['entity_types'].string_value or 'none'}")
+        if TRAIN_SPANS_PROPERTY in properties:
+            window = properties[TRAIN_SPANS_PROPERTY].string_value.split(",")
+            lines.append(f"  span {properties['span'].int_value}; train from {len(window)} "
+                         f"span(s): {', '.join(window)}; eval and test from "
+                         f"{properties[EVAL_SOURCE_PROPERTY].string_value}")
         names = ("split",) + COUNTS
         lines.append("  " + "".join(f"{name:>{max(len(name) + 2, 7)}}" for name in names))
         for split in (features.TRAIN_SPLIT, features.EVAL_SPLIT, features.TEST_SPLIT):

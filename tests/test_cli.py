@@ -92,6 +92,11 @@ BAD_VALUES = [
                                "without white space"),
     (["--labels", "PER,ORG,PER"], "--labels lists entity type(s) twice: PER"),
     (["--decoding", "beam"], "--decoding must be 'viterbi' or 'argmax', not 'beam'"),
+    (["--span-layout", "weekly"],
+     "--span-layout must be 'auto' or 'none' or 'numbered' or 'dated', not 'weekly'"),
+    (["--span", "latest"], "--span must be a span number (the N of span-N/) or a date "
+                           "YYYY-MM-DD, not 'latest'"),
+    (["--train-spans", "0"], "--train-spans must be a positive whole number or 'all', not '0'"),
 ]
 
 

@@ -166,6 +166,24 @@ def test_without_trainer_vertex_the_trainer_stays_in_the_pipeline_container(offl
     assert custom_config["checkpoint"]["directory"] == "/pipeline/models/tiny-bert"
 
 
+def test_span_folders_compile_offline_with_an_explicit_layout(offline, tmp_path):
+    output = tmp_path / "pipeline.json"
+    assert cli.main([*OFFLINE_COMPILE, "--output", str(output), "--span-layout", "numbered",
+                     "--train-spans", "3", "--span", "2"]) == 0
+    _, spec = parsed(output)
+    # TFX's driver resolves the span in the container; every split has the same pattern.
+    input_config = json.loads(task_parameter(spec, "ConllExampleGen", "input_config"))
+    assert [(split["name"], split["pattern"]) for split in input_config["splits"]] == [
+        ("train", "span-{SPAN}/*"), ("eval", "span-{SPAN}/*"), ("test", "span-{SPAN}/*")]
+    range_config = json.loads(task_parameter(spec, "ConllExampleGen", "range_config"))
+    assert range_config == {"static_range": {"start_span_number": 2, "end_span_number": 2}}
+    driver = executor_args(spec, "ConllExampleGen")["lifecycle"]["preCacheCheck"]["command"]
+    assert "tfx.orchestration.kubeflow.v2.file_based_example_gen.driver" in driver
+    custom_config = task_parameter(spec, "ConllExampleGen", "custom_config")
+    for setting in ('"span_layout": "numbered"', '"train_spans": "3"', '"data_fingerprint": ""'):
+        assert setting in custom_config
+
+
 def test_tfx_keys_are_the_ones_pipeline_vertex_writes():
     from tfx import v1 as tfx
     platform = tfx.extensions.google_cloud_ai_platform
@@ -188,6 +206,11 @@ def test_tfx_keys_are_the_ones_pipeline_vertex_writes():
     (["--checkpoint", "gs://b/bert"], "--checkpoint gs://b/bert: checkpoints are read from"),
     (["--checkpoint", str(PROJECT_ROOT / "models" / "some-other-bert")],
      "bake this checkpoint into the image"),
+    (["--train-spans", "3"], "--train-spans needs span folders in --data-dir (span-1/, ... or "
+                             "2026-12-01/, ...); compile reads no data: pass --span-layout "
+                             "numbered or dated"),
+    (["--span-layout", "dated", "--span", "3"], "--span 3: dated span folders are named "
+                                                "YYYY-MM-DD; give a date YYYY-MM-DD"),
 ])
 def test_bad_compile_options_end_in_one_line_and_exit_code_2(extra, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as caught:

@@ -12,6 +12,11 @@ to IOB2. Besides the examples, each split's counts are taken twice: from the
 parsed sentences and from the records actually written. They must agree, and
 they are kept as artifact custom properties and as ``conll_stats.json``
 beside the splits, so nothing can be dropped silently.
+
+With span folders (contracts/spans.py) the files come from window.py: the
+train files of the training window and the held-out eval and test files;
+document ids then start with the span folder, and the artifact records the
+window (TRAIN_SPANS_PROPERTY) and the held-out source (EVAL_SOURCE_PROPERTY).
 """
 
 import dataclasses
@@ -23,7 +28,7 @@ import apache_beam as beam
 import tensorflow as tf
 from absl import logging
 from google.protobuf import json_format, struct_pb2
-from tfx.components.example_gen import base_example_gen_executor
+from tfx.components.example_gen import base_example_gen_executor, utils
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
@@ -31,6 +36,7 @@ from tfx.utils import proto_utils
 from contracts.conll_format import (
     Sentence, SplitStats, decode_lines, read_sentences)
 from components.conll_example_gen.split_files import resolve_split_files
+from components.conll_example_gen.window import InputPlan, SplitFile, plan_inputs
 from components.conll_example_gen.jsonl_format import pretokenize, read_jsonl
 from components.conll_example_gen.survey import (
     SplitSurvey, check_inventory, decide_inventory, survey_conll, survey_jsonl)
@@ -38,10 +44,21 @@ from contracts.tag_schemes import AS_WRITTEN, AUTO, SchemeEvidence
 from contracts import features
 from contracts.files import CONLL_STATS_FILE
 from contracts.inventory import EntityInventory, write_inventory
+from contracts.spans import NONE, SpanSettings
 
 # Keys of the component's custom_config (a Struct, see component.py).
 LABELS_KEY = "labels"
 TAG_SCHEME_KEY = "tag_scheme"
+# Only with span folders: the SpanSettings but the span, which TFX's driver resolves
+# (the data fingerprint is there for the cache key alone).
+SPAN_LAYOUT_KEY = "span_layout"
+TRAIN_SPANS_KEY = "train_spans"
+EVAL_DIR_KEY = "eval_dir"
+DATA_FINGERPRINT_KEY = "data_fingerprint"
+# Artifact custom properties with span folders: the window's folders, comma-separated,
+# and the folder or directory eval and test came from.
+TRAIN_SPANS_PROPERTY = "train_spans"
+EVAL_SOURCE_PROPERTY = "eval_source"
 # Per-split counts kept on the artifact as <split>_<count>.
 COUNTS = ("sentences", "tokens", "entities", "iob1_tags_rewritten", "repaired_tags",
           "misaligned_spans", "records_without_words")
@@ -85,14 +102,17 @@ def _is_jsonl(path: str) -> bool:
     return path.endswith(features.JSONL_SUFFIX)
 
 
-def _read_file(path: str, scheme: str) -> Iterator[Sentence]:
+def _read_file(file: SplitFile, scheme: str) -> Iterator[Sentence]:
     """A CoNLL file's sentences in IOB2, or a JSONL file's records (whose spans
     give IOB2 whatever ``scheme`` the CoNLL files are in)."""
-    count = 0
+    count, path = 0, file.path
     sentences = (read_jsonl(_file_lines(path), path, pretokenize) if _is_jsonl(path)
                  else read_sentences(_file_lines(path), path, scheme))
     for sentence in sentences:
         count += 1
+        if file.document_prefix:
+            sentence = dataclasses.replace(
+                sentence, document_id=file.document_prefix + sentence.document_id)
         yield sentence
     logging.info("Read %d sentences from %s", count, path)
 
@@ -143,17 +163,50 @@ class _CountSentences(beam.CombineFn):
                 "repaired_tags": repaired}
 
 
-def _settings(exec_properties: Dict[str, Any]) -> Dict[str, Any]:
-    """The component's settings, unpacked from custom_config (component.py)."""
+def _custom_config(exec_properties: Dict[str, Any]) -> Dict[str, Any]:
+    """The component's settings as packed into custom_config (component.py)."""
     config = example_gen_pb2.CustomConfig()
     proto_utils.json_to_proto(
         exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY) or "{}", config)
     fields = struct_pb2.Struct()
     if config.HasField("custom_config"):
         config.custom_config.Unpack(fields)
-    values = json_format.MessageToDict(fields)
+    return json_format.MessageToDict(fields)
+
+
+def _settings(exec_properties: Dict[str, Any]) -> Dict[str, Any]:
+    values = _custom_config(exec_properties)
     return {LABELS_KEY: values.get(LABELS_KEY, []),
             TAG_SCHEME_KEY: values.get(TAG_SCHEME_KEY, AUTO)}
+
+
+def _span_settings(exec_properties: Dict[str, Any]) -> SpanSettings:
+    """The span settings ConllExampleGen was built with (a plain directory without any)."""
+    values = _custom_config(exec_properties)
+    defaults = SpanSettings()
+    return SpanSettings(layout=values.get(SPAN_LAYOUT_KEY, defaults.layout),
+                        train_spans=values.get(TRAIN_SPANS_KEY, defaults.train_spans),
+                        eval_dir=values.get(EVAL_DIR_KEY, defaults.eval_dir))
+
+
+def _plan_splits(exec_properties: Dict[str, Any], input_config: example_gen_pb2.Input
+                ) -> Tuple[example_gen_pb2.Input, InputPlan]:
+    """Each split's files, and ``input_config`` with each split's pattern made one
+    of its files: a plain directory's as split_files.py finds them, span folders'
+    as window.py plans them for the span TFX's driver resolved."""
+    input_base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
+    spans = _span_settings(exec_properties)
+    if spans.layout == NONE:
+        resolved = resolve_split_files(input_base, input_config)
+        return resolved, InputPlan(files={split.name: [
+            SplitFile(path) for path in sorted(tf.io.gfile.glob(
+                os.path.join(input_base, split.pattern)))] for split in resolved.splits})
+    plan = plan_inputs(input_base, spans, exec_properties[utils.SPAN_PROPERTY_NAME])
+    resolved = example_gen_pb2.Input()
+    resolved.CopyFrom(input_config)
+    for split in resolved.splits:
+        split.pattern = plan.files[split.name][-1].path
+    return resolved, plan
 
 
 def _write_json(value: Dict[str, Any], path: str) -> None:
@@ -178,18 +231,16 @@ def count_written(split_uri: str) -> SplitStats:
 
 
 @beam.ptransform_fn
-def _ConllToExamples(pipeline: beam.Pipeline, pattern: str, scheme: str, read_stats_path: str
-                     ) -> beam.pvalue.PCollection:
-    files = sorted(tf.io.gfile.glob(pattern))
-    if not files:
-        raise FileNotFoundError(f"No CoNLL file matches {pattern}")
+def _ConllToExamples(pipeline: beam.Pipeline, files: List[SplitFile], scheme: str,
+                     read_stats_path: str) -> beam.pvalue.PCollection:
+    paths = [file.path for file in files]
     sentences = (pipeline
                  | "ListFiles" >> beam.Create(files)
                  | "Reshuffle" >> beam.Reshuffle()
                  | "ParseConll" >> beam.FlatMap(_read_file, scheme))
     _ = (sentences
          | "CountRead" >> beam.CombineGlobally(_CountSentences())
-         | "AddFiles" >> beam.Map(lambda stats: {**stats, "files": files})
+         | "AddFiles" >> beam.Map(lambda stats: {**stats, "files": paths})
          | "WriteReadStats" >> beam.Map(_write_json, read_stats_path))
     return sentences | "ToExample" >> beam.Map(sentence_to_example)
 
@@ -199,11 +250,10 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
 
     def GetInputSourceToExamplePTransform(self):
         def conll_to_examples(exec_properties: Dict[str, Any], split_pattern: str):
-            input_base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
+            del exec_properties  # the files were planned in Do
             split_name = self._split_names_by_pattern[split_pattern]
             return _ConllToExamples(  # pylint: disable=no-value-for-parameter
-                os.path.join(input_base, split_pattern), self._scheme,
-                self._read_stats_path(split_name))
+                self._plan.files[split_name], self._scheme, self._read_stats_path(split_name))
         return conll_to_examples
 
     def _read_stats_path(self, split_name: str) -> str:
@@ -214,13 +264,12 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         input_config = example_gen_pb2.Input()
         proto_utils.json_to_proto(exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
                                   input_config)
-        # Each split's file is found now, not when the pipeline was built.
-        input_config = resolve_split_files(
-            exec_properties[standard_component_specs.INPUT_BASE_KEY], input_config)
+        # Each split's files are found now, not when the pipeline was built.
+        input_config, self._plan = _plan_splits(exec_properties, input_config)
         exec_properties = {**exec_properties, standard_component_specs.INPUT_CONFIG_KEY:
                            proto_utils.proto_to_json(input_config)}
         self._split_names_by_pattern = {split.pattern: split.name for split in input_config.splits}
-        inventory, surveys = self._survey(exec_properties, input_config)
+        inventory, surveys = self._survey(exec_properties)
         self._read_stats_dir = self._get_tmp_dir()
         super().Do(input_dict, output_dict, exec_properties)
 
@@ -263,17 +312,21 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         write_inventory(inventory, examples.uri)
         examples.set_string_custom_property("entity_types", ",".join(inventory.types))
         examples.set_string_custom_property("tag_scheme", self._scheme)
+        if self._plan.train_spans:
+            examples.set_string_custom_property(TRAIN_SPANS_PROPERTY,
+                                                ",".join(self._plan.train_spans))
+            examples.set_string_custom_property(EVAL_SOURCE_PROPERTY, self._plan.eval_source)
+            logging.info("Split 'train' from span(s) %s; eval and test from %s",
+                         ", ".join(self._plan.train_spans), self._plan.eval_source)
 
-    def _survey(self, exec_properties: Dict[str, Any], input_config: example_gen_pb2.Input
+    def _survey(self, exec_properties: Dict[str, Any]
                 ) -> Tuple[EntityInventory, Dict[str, SplitSurvey]]:
         """Decides scheme and inventory from a first pass over the files (returned
         with the surveys per split); stops on tags outside the inventory before
         any example is written."""
         settings = _settings(exec_properties)
-        input_base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
-        surveys = {split.name: survey_split(sorted(tf.io.gfile.glob(
-            os.path.join(input_base, split.pattern))), settings[TAG_SCHEME_KEY])
-            for split in input_config.splits}
+        surveys = {split: survey_split([file.path for file in files], settings[TAG_SCHEME_KEY])
+                   for split, files in self._plan.files.items()}
         self._scheme = decide_scheme(settings[TAG_SCHEME_KEY], surveys)
         declared = tuple(settings[LABELS_KEY])
         train = surveys.get(features.TRAIN_SPLIT) or SplitSurvey()
