@@ -15,8 +15,6 @@ import hashlib
 import pathlib
 from typing import Dict, Iterable, Optional, Set, TypeVar
 
-import tensorflow as tf
-
 from pipeline.config import PROJECT_ROOT
 
 # The execution property that carries the fingerprint. TFX hashes every
@@ -108,12 +106,3 @@ def file_fingerprint(path: str) -> str:
         return f"path:{path}"
     return hashlib.sha256(file.read_bytes()).hexdigest()
 
-
-def files_fingerprint(paths: Iterable[str]) -> str:
-    """sha256 over each file's path, size and modification time: what TFX's input
-    fingerprint looks at, for files its split pattern does not cover (local or URL)."""
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        stat = tf.io.gfile.stat(path)
-        digest.update(f"{path}\0{stat.length}\0{stat.mtime_nsec}\n".encode())
-    return digest.hexdigest()

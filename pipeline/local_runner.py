@@ -15,7 +15,6 @@ from contracts.checkpoint import resolve_checkpoint
 from contracts.spans import NONE, SpanSettings
 from pipeline import beam_args, paths
 from pipeline.config import PROJECT_ROOT, PipelineConfig
-from pipeline.fingerprint import files_fingerprint
 from pipeline.pipeline import create_pipeline
 from pipeline.placement import Placement
 
@@ -73,7 +72,7 @@ def span_settings(config: PipelineConfig) -> SpanSettings:
         return settings
     span = spans.resolve_span(config.data_dir, layout, settings.span)
     plan = window.plan_inputs(config.data_dir, settings, span)
-    return dataclasses.replace(settings, data_fingerprint=files_fingerprint(plan.paths()))
+    return dataclasses.replace(settings, data_fingerprint=plan.fingerprint())
 
 
 def placement(config: PipelineConfig) -> Placement:

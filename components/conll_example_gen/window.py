@@ -10,9 +10,11 @@ trained on different windows are scored on the same data.
 """
 
 import dataclasses
+import hashlib
 import os
 from typing import Dict, List, Tuple
 
+import tensorflow as tf
 from tfx.proto import example_gen_pb2
 
 from components.conll_example_gen.spans import SpanFolder, span_folders
@@ -44,6 +46,15 @@ class InputPlan:
 
     def paths(self) -> List[str]:
         return sorted(file.path for files in self.files.values() for file in files)
+
+    def fingerprint(self) -> str:
+        """sha256 over each file's path, size and modification time: what TFX's input
+        fingerprint looks at, for the files its split pattern does not cover."""
+        digest = hashlib.sha256()
+        for path in self.paths():
+            stat = tf.io.gfile.stat(path)
+            digest.update(f"{path}\0{stat.length}\0{stat.mtime_nsec}\n".encode())
+        return digest.hexdigest()
 
 
 def _span_file(data_dir: str, folder: SpanFolder, split: str, present: List[str]) -> SplitFile:
