@@ -11,9 +11,11 @@ import dataclasses
 import math
 from typing import Any, Callable, Optional, Tuple
 
-# Keys of the Trainer's custom_config: the TrainingConfig's and the Checkpoint's fields.
+# Keys of the Trainer's custom_config: the TrainingConfig's, the Checkpoint's and the
+# ResumeConfig's fields.
 TRAINING_CONFIG_KEY = "training"
 CHECKPOINT_CONFIG_KEY = "checkpoint"
+RESUME_CONFIG_KEY = "resume"
 
 # A rule: None if the value is fine, else what is wrong ("must be ..., not ...").
 Check = Callable[[Any], Optional[str]]
@@ -181,3 +183,17 @@ class TrainingConfig:
         checkpoint of ``max_positions``: neither exceeds it."""
         max_length = min(self.max_seq_length or max_positions, max_positions)
         return max_length, min(self.document_context, max_length)
+
+
+@dataclasses.dataclass(frozen=True)
+class ResumeConfig:
+    """Where and how often the Trainer backs its state up, so that a rerun of a killed
+    Trainer resumes (modules/trainer/resume.py). Not a hyperparameter: the interval
+    changes no result, and the backup's key leaves it out."""
+
+    # <pipeline_root>/checkpoints/Trainer: outside any execution's output, which TFX
+    # makes anew for each run; run_fn adds a key of the Trainer's inputs and settings.
+    root: str
+    every: int  # optimizer steps between backups; one more at each epoch end
+    # Of run_fn's code: a backup that other code wrote is never resumed.
+    code_fingerprint: str

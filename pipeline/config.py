@@ -82,6 +82,10 @@ class PipelineConfig:
         between(0, 1))
     enable_cache: bool = option(
         True, "Reuse the outputs of components whose inputs and settings are unchanged.")
+    checkpoint_every: int = option(
+        200, "Optimizer steps between backups of the Trainer's state (one more at each epoch "
+             "end). A rerun after a crash resumes from the last backup; it finds it through "
+             "the Trainer's inputs, so only with the cache on.", at_least(1, integer=True))
     beam_pipeline_args: List[str] = option(
         # pipeline/beam_args.py adds --beam_plugins=tensorflow_text, the
         # DirectRunner's mode (--beam-workers) and, on Dataflow, the worker image.

@@ -13,7 +13,7 @@ from tfx import v1 as tfx
 from components.conll_example_gen import spans, window
 from contracts.checkpoint import resolve_checkpoint
 from contracts.spans import NONE, SpanSettings
-from pipeline import beam_args, paths
+from pipeline import beam_args, orphans, paths
 from pipeline.config import PROJECT_ROOT, PipelineConfig
 from pipeline.pipeline import create_pipeline
 from pipeline.placement import Placement
@@ -90,7 +90,9 @@ def placement(config: PipelineConfig) -> Placement:
 
 
 def run(config: PipelineConfig) -> None:
-    """Builds the pipeline from ``config`` and runs it to completion (raises on failure)."""
+    """Builds the pipeline from ``config`` and runs it to completion (raises on failure),
+    after cleaning up what a killed run left behind (pipeline/orphans.py)."""
     pathlib.Path(config.resolved_metadata_path).parent.mkdir(parents=True, exist_ok=True)
-    with private_tempdir(config.pipeline_root):
+    with orphans.run_lock(config.resolved_metadata_path, config.pipeline_name,
+                          config.pipeline_root), private_tempdir(config.pipeline_root):
         tfx.orchestration.LocalDagRunner().run(create_pipeline(config, placement(config)))

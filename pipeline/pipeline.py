@@ -1,6 +1,7 @@
 """create_pipeline(): the one definition of the TFX graph, shared by every runner."""
 
 import dataclasses
+import os
 from typing import List
 
 from tfx import v1 as tfx
@@ -12,9 +13,10 @@ from components.pusher.component import IdempotentPusher
 from components.schema_gen.component import InventorySchemaGen
 from components.transform.component import Transform
 from components.validation_gate.component import ValidationGate
-from contracts.training import CHECKPOINT_CONFIG_KEY, TRAINING_CONFIG_KEY
+from contracts.training import (
+    CHECKPOINT_CONFIG_KEY, RESUME_CONFIG_KEY, TRAINING_CONFIG_KEY, ResumeConfig)
 from pipeline.config import PipelineConfig
-from pipeline.fingerprint import file_fingerprint, fingerprinted
+from pipeline.fingerprint import code_fingerprint, file_fingerprint, fingerprinted
 from pipeline.placement import Placement
 
 PREPROCESSING_FN = "modules.transform.preprocessing.preprocessing_fn"
@@ -23,6 +25,14 @@ RUN_FN = "modules.trainer.run.run_fn"
 
 def _module(function_path: str) -> str:
     return function_path.rpartition(".")[0]
+
+
+def _resume_config(config: PipelineConfig) -> ResumeConfig:
+    """Where the Trainer backs its state up: under the pipeline root, not under its own
+    outputs, which each execution gets anew (modules/trainer/resume.py)."""
+    return ResumeConfig(root=os.path.join(config.pipeline_root, "checkpoints", "Trainer"),
+                        every=config.checkpoint_every,
+                        code_fingerprint=code_fingerprint(_module(RUN_FN)))
 
 
 def create_components(config: PipelineConfig, placement: Placement, training: bool = True
@@ -67,6 +77,7 @@ def create_components(config: PipelineConfig, placement: Placement, training: bo
         transform_graph=transform.outputs["transform_graph"],
         custom_config={TRAINING_CONFIG_KEY: dataclasses.asdict(config.training),
                        CHECKPOINT_CONFIG_KEY: dataclasses.asdict(placement.checkpoint),
+                       RESUME_CONFIG_KEY: dataclasses.asdict(_resume_config(config)),
                        **(placement.vertex_training or {})}), _module(RUN_FN))
     baseline = tfx.dsl.Resolver(
         strategy_class=placement.baseline_strategy,

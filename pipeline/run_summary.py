@@ -1,19 +1,24 @@
 """A short, human-readable summary of the latest run, read back from ML Metadata.
 
 Reading MLMD (not the runner's memory) means the summary shows what was
-recorded: which components ran or came from the cache, and the counts that
+recorded: which components ran or came from the cache, the counts that
 ConllExampleGen attached to its Examples artifact (with span folders, also
-the span, the training window and where eval and test came from).
+the span, the training window and where eval and test came from), and, from
+the Trainer's history file, whether it resumed from the backup of a killed run.
 """
 
+import json
+import os
 from typing import Dict
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
+from tfx.dsl.io import fileio
 
 from components.conll_example_gen.executor import (
     COUNTS, EVAL_SOURCE_PROPERTY, TRAIN_SPANS_PROPERTY)
 from contracts import features
+from contracts.files import HISTORY_FILE
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "ran",
@@ -91,6 +96,14 @@ def summarize(metadata_path: str, pipeline_name: str) -> str:
             counts = [properties[f"{split}_{key}"].int_value for key in COUNTS]
             lines.append("  " + "".join(f"{value:>{max(len(name) + 2, 7)}}"
                                         for name, value in zip(names, [split] + counts)))
+    trainer = executions.get("Trainer")
+    if trainer is not None and trainer.last_known_state == metadata_store_pb2.Execution.COMPLETE:
+        model_run = output_artifacts(store, trainer)["model_run"]
+        with fileio.open(os.path.join(model_run.uri, HISTORY_FILE)) as handle:
+            history = json.load(handle)
+        if history["resumed_from_step"]:
+            lines.append(f"Training resumed at step {history['resumed_from_step']} of "
+                         f"{history['total_steps']}, from the backup of a killed run")
     evaluator = executions.get("NerEvaluator")
     if evaluator is not None:
         outputs = output_artifacts(store, evaluator)

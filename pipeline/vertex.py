@@ -9,7 +9,9 @@ anything heavy is imported). The job spec follows TFX 1.16's
 ``ai_platform_training_args`` = {"project": ..., "worker_pool_specs": [...]}.
 Each replica runs ``python -m tfx.scripts.run_executor`` in the image; with
 several replicas Vertex sets TF_CONFIG and run_fn trains with
-MultiWorkerMirroredStrategy (modules/trainer/distribution.py).
+MultiWorkerMirroredStrategy (modules/trainer/distribution.py). When a worker
+restarts (a preempted or failed machine), Vertex restarts the whole job, and
+run_fn resumes from its last backup (modules/trainer/resume.py).
 """
 
 import dataclasses
@@ -85,4 +87,5 @@ def trainer_custom_config(config: VertexTrainerConfig, image: str) -> Optional[D
     return {ENABLE_VERTEX_KEY: True,
             VERTEX_REGION_KEY: config.vertex_region,
             TRAINING_ARGS_KEY: {"project": config.vertex_project,
-                                "worker_pool_specs": worker_pool_specs(config, image)}}
+                                "worker_pool_specs": worker_pool_specs(config, image),
+                                "scheduling": {"restart_job_on_worker_restart": True}}}

@@ -8,6 +8,7 @@ import tensorflow as tf
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
+from contracts.training import RESUME_CONFIG_KEY
 from pipeline import cli
 from pipeline.config import PROJECT_ROOT, config_for_profile
 from pipeline.fingerprint import FINGERPRINT_KEY
@@ -151,7 +152,15 @@ def test_hub_checkpoint_stays_a_hub_id_and_the_trainer_goes_to_vertex(offline, t
     container = {"image_uri": IMAGE}
     assert custom_config[TRAINING_ARGS_KEY] == {"project": "my-project", "worker_pool_specs": [
         {"machine_spec": machine, "replica_count": 1, "container_spec": container},
-        {"machine_spec": machine, "replica_count": 2, "container_spec": container}]}
+        {"machine_spec": machine, "replica_count": 2, "container_spec": container}],
+        # A restarted worker restarts the job, which resumes from the Trainer's backup.
+        "scheduling": {"restart_job_on_worker_restart": True}}
+    # TFX hands these entries, the project taken out, to Vertex AI as the CustomJobSpec.
+    from google.cloud.aiplatform_v1.types import CustomJobSpec
+    job_spec = CustomJobSpec({key: value for key, value in custom_config[TRAINING_ARGS_KEY].items()
+                              if key != "project"})
+    assert job_spec.scheduling.restart_job_on_worker_restart
+    assert custom_config[RESUME_CONFIG_KEY]["root"] == "gs://any-bucket/root/checkpoints/Trainer"
 
 
 def test_without_trainer_vertex_the_trainer_stays_in_the_pipeline_container(offline, tmp_path):

@@ -21,7 +21,8 @@ import tensorflow as tf
 from contracts.conll_format import decode_lines, read_sentences
 from contracts import features
 from contracts.checkpoint import resolve_checkpoint
-from contracts.training import CHECKPOINT_CONFIG_KEY, TRAINING_CONFIG_KEY, TrainingConfig
+from contracts.training import (
+    CHECKPOINT_CONFIG_KEY, RESUME_CONFIG_KEY, TRAINING_CONFIG_KEY, ResumeConfig, TrainingConfig)
 from modules.trainer import distribution
 from contracts.inventory import INVENTORY_LABELS_KEY, write_inventory
 from tests.conftest import CONLL, PROJECT_ROOT
@@ -121,7 +122,10 @@ def test_multi_worker_training_over_two_local_processes(transformed, tmp_path):
     command = _executor_command(
         examples_dir, transform_graph_dir, tmp_path / "model", tmp_path / "model_run",
         {TRAINING_CONFIG_KEY: dataclasses.asdict(hp),
-         CHECKPOINT_CONFIG_KEY: dataclasses.asdict(checkpoint)})
+         CHECKPOINT_CONFIG_KEY: dataclasses.asdict(checkpoint),
+         # Backups mid-epoch too: every worker takes part in each checkpoint.
+         RESUME_CONFIG_KEY: dataclasses.asdict(ResumeConfig(
+             root=str(tmp_path / "backups"), every=10, code_fingerprint="test"))})
     cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
     scratch = tmp_path / "worker-tmp"
     scratch.mkdir()
@@ -153,6 +157,8 @@ def test_multi_worker_training_over_two_local_processes(transformed, tmp_path):
     saved_models = sorted(path.parent for path in tmp_path.rglob("saved_model.pb"))
     assert saved_models == [tmp_path / "model" / "Format-Serving"]
     assert not any(scratch.iterdir())
+    # The backup, of no more use once the model is exported, is gone.
+    assert not any((tmp_path / "backups").iterdir())
     served = tf.saved_model.load(str(saved_models[0]))
     outputs = served.signatures["serving_default"](sentences=tf.constant(["EU rejects it ."]))
     assert outputs["word_count"].numpy().tolist() == [4]

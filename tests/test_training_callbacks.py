@@ -39,13 +39,15 @@ def test_step_loss_interval_and_validation():
         StepLossLog(every=0)
 
 
-def test_epoch_validation_records_the_step():
+def test_epoch_validation_records_the_optimizers_step():
+    """The optimizer's, which counts the steps of a run resumed from a backup too."""
     validation = EpochValidation(eval_batches=None, patience=2, labels=CONLL.labels)
     validation.evaluate = lambda: {"eval_loss": 0.5, "eval_accuracy": 0.9,
                                    "eval_entity_f1": 0.7}
-    validation.set_model(tf_keras.Sequential([tf_keras.layers.Dense(1, input_shape=(1,))]))
-    for batch in range(3):
-        validation.on_train_batch_end(batch)
+    model = tf_keras.Sequential([tf_keras.layers.Dense(1, input_shape=(1,))])
+    model.compile(tf_keras.optimizers.SGD(), "mse")
+    model.optimizer.iterations.assign(3)
+    validation.set_model(model)
     validation.on_epoch_end(0, {"loss": 1.0})
     assert validation.history == [{"epoch": 1, "step": 3, "loss": 1.0, "eval_loss": 0.5,
                                    "eval_accuracy": 0.9, "eval_entity_f1": 0.7}]

@@ -1,9 +1,16 @@
 """Training callbacks: per-epoch validation with entity F1, best-epoch selection,
-early stopping, the step cap, progress lines, the per-step loss record and a NaN guard."""
+early stopping, the step cap, progress lines, the per-step loss record and a NaN guard.
+
+Steps are counted by the optimizer (``optimizer_steps``), not by the callbacks: a
+run resumed from a backup (modules/trainer/resume.py) gets the optimizer's count
+back, and so trains the steps that were left, not ``total_steps`` more. What the
+validation and the loss record keep in Python goes into the backup (``state``,
+``restore``).
+"""
 
 import logging
 import time
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -15,6 +22,11 @@ from modules.transform.tokenization import IGNORED_LABEL
 
 # Progress lines the CLI shows even without --verbose (see pipeline/local_runner.py).
 PROGRESS = logging.getLogger("ner_pipeline.progress")
+
+
+def optimizer_steps(model: tf_keras.Model) -> int:
+    """Optimizer steps the model has trained, those of a backup it resumed from included."""
+    return int(model.optimizer.iterations.numpy())  # int() refuses a distributed variable
 
 
 def window_tags(logits: np.ndarray, labels: np.ndarray, names: Sequence[str]
@@ -45,7 +57,6 @@ class EpochValidation(tf_keras.callbacks.Callback):
         self.labels = tuple(labels)
         self.best_f1, self.best_epoch, self.best_weights = -1.0, -1, None
         self.history: List[Dict[str, float]] = []
-        self.steps = 0  # optimizer steps trained so far, over all epochs
 
     def evaluate(self) -> Dict[str, float]:
         losses, weights, correct, gold, predicted = [], [], 0, [], []
@@ -66,13 +77,19 @@ class EpochValidation(tf_keras.callbacks.Callback):
         return {"eval_loss": sum(losses) / total, "eval_accuracy": correct / total,
                 "eval_entity_f1": float(f1_score(gold, predicted))}
 
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
+    def state(self) -> Dict:
+        """The history and the best epoch (its weights are ``best_weights``), for a backup."""
+        return {"history": self.history, "best_f1": self.best_f1, "best_epoch": self.best_epoch}
+
+    def restore(self, state: Dict, best_weights: Optional[List[np.ndarray]]) -> None:
+        self.history = list(state["history"])
+        self.best_f1, self.best_epoch = state["best_f1"], state["best_epoch"]
+        self.best_weights = best_weights
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         logs.update(self.evaluate())
-        self.history.append({"epoch": epoch + 1, "step": self.steps,
+        self.history.append({"epoch": epoch + 1, "step": optimizer_steps(self.model),
                              **{k: float(v) for k, v in logs.items()}})
         PROGRESS.info("Epoch %d: %s", epoch + 1, ", ".join(
             f"{key} {value:.4f}" for key, value in self.history[-1].items()
@@ -95,17 +112,15 @@ class StepLimit(tf_keras.callbacks.Callback):
 
     Keras' fit cannot shorten only the last epoch; stopping from a batch end breaks
     the epoch's step loop and still runs on_epoch_end (so EpochValidation scores the
-    partial epoch) before fit returns. ``steps`` counts the steps actually trained.
+    partial epoch) before fit returns.
     """
 
     def __init__(self, total_steps: int):
         super().__init__()
         self.total_steps = total_steps
-        self.steps = 0
 
     def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if self.steps >= self.total_steps:
+        if optimizer_steps(self.model) >= self.total_steps:
             self.model.stop_training = True
 
 
@@ -115,19 +130,21 @@ class ProgressLog(tf_keras.callbacks.Callback):
     def __init__(self, total_steps: int, every: int = 50):
         super().__init__()
         self.total_steps, self.every = total_steps, every
-        self.step, self.started = 0, None
+        self.started, self.first_step = None, None
 
     def on_train_begin(self, logs=None):
-        self.started = time.monotonic()
+        self.started, self.first_step = time.monotonic(), None
 
     def on_train_batch_end(self, batch, logs=None):
-        self.step += 1
-        if self.step % self.every and self.step != self.total_steps:
+        step = optimizer_steps(self.model)
+        if self.first_step is None:  # the step this run started from: 0, or a backup's
+            self.first_step = step - 1
+        if step % self.every and step != self.total_steps:
             return
         elapsed = time.monotonic() - self.started
-        left = elapsed / self.step * (self.total_steps - self.step)
+        left = elapsed / (step - self.first_step) * (self.total_steps - step)
         PROGRESS.info("Training step %d/%d: loss %.4f, %.0f s elapsed, about %.0f s left",
-                      self.step, self.total_steps, (logs or {}).get("loss", float("nan")),
+                      step, self.total_steps, (logs or {}).get("loss", float("nan")),
                       elapsed, left)
 
 
@@ -152,14 +169,22 @@ class StepLossLog(tf_keras.callbacks.Callback):
         self.every = every
         self.steps: List[int] = []
         self.losses: List[float] = []
-        self._step, self._window_steps = 0, 0
-        self._window_total, self._window_count = 0.0, 0.0
+        self._window_steps, self._window_total, self._window_count = 0, 0.0, 0.0
         self._last_total, self._last_count = 0.0, 0.0
         self._tracker = None
 
     def record(self) -> Dict:
         """What history.json keeps under ``train_loss_by_step``."""
         return {"every": self.every, "steps": list(self.steps), "losses": list(self.losses)}
+
+    def state(self) -> Dict:
+        """The record and the window of steps since its last point, for a backup."""
+        return {**self.record(),
+                "window": [self._window_steps, self._window_total, self._window_count]}
+
+    def restore(self, state: Dict) -> None:
+        self.steps, self.losses = list(state["steps"]), list(state["losses"])
+        self._window_steps, self._window_total, self._window_count = state["window"]
 
     def _loss_tracker(self):
         if self._tracker is None:
@@ -184,7 +209,6 @@ class StepLossLog(tf_keras.callbacks.Callback):
         self._window_total += total - self._last_total
         self._window_count += count - self._last_count
         self._last_total, self._last_count = total, count
-        self._step += 1
         self._window_steps += 1
         if self._window_steps >= self.every:
             self._flush()
@@ -194,7 +218,7 @@ class StepLossLog(tf_keras.callbacks.Callback):
 
     def _flush(self):
         if self._window_steps and self._window_count > 0:
-            self.steps.append(self._step)
+            self.steps.append(optimizer_steps(self.model))
             self.losses.append(self._window_total / self._window_count)
         self._window_steps, self._window_total, self._window_count = 0, 0.0, 0.0
 

@@ -3,23 +3,25 @@
 Hyperparameters arrive typed through custom_config (contracts.training.TrainingConfig),
 never as constants here. Training runs under the tf.distribute strategy the
 environment calls for (modules/trainer/distribution.py): one device, several
-GPUs, or several workers named by TF_CONFIG, where only the chief writes.
+GPUs, or several workers named by TF_CONFIG, where only the chief writes. Its
+state is backed up as it trains, and a rerun of a killed Trainer resumes from
+the last backup (modules/trainer/resume.py).
 """
 
 import json
 import math
 import os
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras
 from absl import logging
 
-from modules.trainer import dataset, distribution, export, precision
+from modules.trainer import dataset, distribution, export, precision, resume
 from modules.trainer.callbacks import (
     PROGRESS, EpochValidation, ProgressLog, RaiseOnNaN, StepLimit, StepLossLog,
-    loss_record_interval)
+    loss_record_interval, optimizer_steps)
 from modules.trainer.losses import MaskedAccuracy, masked_loss
 from modules.trainer.model import TokenClassifier, inference_copy, load_token_classifier
 from modules.trainer.optimizer import make_optimizer
@@ -28,7 +30,8 @@ from modules.transform.tokenization import read_special_ids
 from contracts.checkpoint import Checkpoint, ensure_resolved
 from contracts.files import HISTORY_FILE
 from contracts.inventory import read_inventory
-from contracts.training import CHECKPOINT_CONFIG_KEY, TRAINING_CONFIG_KEY, TrainingConfig
+from contracts.training import (
+    CHECKPOINT_CONFIG_KEY, RESUME_CONFIG_KEY, TRAINING_CONFIG_KEY, ResumeConfig, TrainingConfig)
 
 
 
@@ -48,18 +51,21 @@ def plan_steps(hp: TrainingConfig, steps_per_epoch: int) -> Tuple[int, int]:
 
 
 def train(classifier: tf_keras.Model, batches: tf.data.Dataset, steps_per_epoch: int,
-          total_steps: int, callbacks: List[tf_keras.callbacks.Callback]) -> int:
-    """Fits exactly ``total_steps`` steps (epoch-end callbacks run after each epoch,
-    the last, possibly partial, one included); returns the steps trained, fewer
-    than ``total_steps`` only when a callback stopped early. ``batches`` is a dataset
-    (repeated here) or a distributed dataset that repeats itself (distribution.py)."""
-    limit = StepLimit(total_steps)
+          total_steps: int, callbacks: List[tf_keras.callbacks.Callback],
+          epochs: Optional[int] = None) -> int:
+    """Fits until the optimizer has made exactly ``total_steps`` steps (epoch-end
+    callbacks run after each epoch, the last, possibly partial, one included), over
+    ``epochs`` (default: as many as the steps need; fewer when a resumed run had
+    already finished); returns the optimizer's steps, fewer than ``total_steps`` only
+    when a callback stopped early. With a backup in ``callbacks`` those steps include
+    the ones it restored. ``batches`` is a dataset (repeated here) or a distributed
+    dataset that repeats itself (distribution.py)."""
     if isinstance(batches, tf.data.Dataset):
         batches = batches.repeat()
-    epochs = math.ceil(total_steps / steps_per_epoch)
-    classifier.fit(batches, epochs=epochs, steps_per_epoch=min(steps_per_epoch, total_steps),
-                   callbacks=[limit, *callbacks], verbose=0)
-    return limit.steps
+    classifier.fit(batches, epochs=epochs or math.ceil(total_steps / steps_per_epoch),
+                   steps_per_epoch=min(steps_per_epoch, total_steps),
+                   callbacks=[StepLimit(total_steps), *callbacks], verbose=0)
+    return optimizer_steps(classifier)
 
 
 def run_fn(fn_args) -> None:
@@ -83,20 +89,28 @@ def run_fn(fn_args) -> None:
                                batch_size, max_length, pad_id, shuffle_seed,
                                static_shapes=hp.jit_compile)
 
+    resume_config = ResumeConfig(**fn_args.custom_config[RESUME_CONFIG_KEY])
+    backup_dir = os.path.join(resume_config.root, resume.resume_key(fn_args))
+    restored = resume.peek(backup_dir)
     eval_batches = batches(fn_args.eval_files, shuffle_seed=None)
     steps_per_epoch = count_batches(batches(fn_args.train_files))
+    # train() cannot repeat it; a resumed run skips the batches the backup trained.
     train_input = distribution.distributed_input(
         strategy, hp.batch_size, lambda batch_size, shard: batches(
-            fn_args.train_files, batch_size, shard).repeat())  # train() cannot repeat it
+            fn_args.train_files, batch_size, shard).repeat().skip(restored.step))
     total_steps, epochs = plan_steps(hp, steps_per_epoch)
     PROGRESS.info("Training %d steps in %s: %d epoch(s) of up to %d batches, max length %d, "
                   "%d entity types, %s", total_steps, policy, epochs, steps_per_epoch, max_length,
                   len(inventory.types),
                   f"document context of {context_length} pieces" if context_length
                   else "sentences alone")
+    if restored.step:
+        PROGRESS.info("Resuming from the backup at step %d in %s", restored.step, backup_dir)
 
     validation = EpochValidation(eval_batches, hp.early_stopping_patience, inventory.labels)
     step_losses = StepLossLog(loss_record_interval(total_steps))
+    backup = resume.ResumableBackup(backup_dir, resume_config.every, validation, step_losses,
+                                    restored, outputs.chief)
     model_run_dir = outputs.dir(fn_args.model_run_dir)
     with precision.keras_policy(policy):
         with strategy.scope():
@@ -107,13 +121,15 @@ def run_fn(fn_args) -> None:
                                metrics=[MaskedAccuracy()], jit_compile=hp.jit_compile)
         trained_steps = train(classifier, train_input, steps_per_epoch, total_steps,
                               [RaiseOnNaN(), ProgressLog(total_steps), step_losses, validation,
-                               tf_keras.callbacks.TensorBoard(model_run_dir)])
+                               tf_keras.callbacks.TensorBoard(model_run_dir), backup],
+                              restored.epochs_to_fit(epochs))
 
     tf.io.gfile.makedirs(model_run_dir)
     with tf.io.gfile.GFile(os.path.join(model_run_dir, HISTORY_FILE), "w") as handle:
         json.dump({"epochs": validation.history, "best_epoch": validation.best_epoch,
                    "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
-                   "trained_steps": trained_steps, "precision_policy": policy,
+                   "trained_steps": trained_steps, "resumed_from_step": restored.step,
+                   "precision_policy": policy,
                    "train_loss_by_step": step_losses.record(),
                    "hyperparameters": fn_args.custom_config[TRAINING_CONFIG_KEY]},
                   handle, indent=2)
@@ -129,3 +145,5 @@ def run_fn(fn_args) -> None:
     # Non-chief workers return only once the chief's model exists.
     distribution.barrier(strategy)
     outputs.remove()
+    if outputs.chief:  # the model is exported: nothing left to resume
+        tf.io.gfile.rmtree(backup_dir)
