@@ -48,7 +48,8 @@ def casing(word: str) -> str:
 
 @functools.lru_cache(maxsize=256)
 def entity_type(tag: str) -> str:
-    """The type of an IOB2 tag's entity ("B-PER" -> "PER"), or O outside entities."""
+    """The entity type an IOB2 tag names ("B-<type>" and "I-<type>" -> "<type>"), as the
+    served model's inventory spells it; O outside entities."""
     return tag.split("-", 1)[1] if tag[:2] in ("B-", "I-") else OUTSIDE
 
 

@@ -160,7 +160,8 @@ def test_hub_checkpoint_stays_a_hub_id_and_the_trainer_goes_to_vertex(offline, t
     job_spec = CustomJobSpec({key: value for key, value in custom_config[TRAINING_ARGS_KEY].items()
                               if key != "project"})
     assert job_spec.scheduling.restart_job_on_worker_restart
-    assert custom_config[RESUME_CONFIG_KEY]["root"] == "gs://any-bucket/root/checkpoints/Trainer"
+    pipeline_root = OFFLINE_COMPILE[OFFLINE_COMPILE.index("--pipeline-root") + 1]
+    assert custom_config[RESUME_CONFIG_KEY]["root"] == f"{pipeline_root}/checkpoints/Trainer"
 
 
 def test_without_trainer_vertex_the_trainer_stays_in_the_pipeline_container(offline, tmp_path):
