@@ -5,7 +5,9 @@ parts: the data the span tests and measurements train on, built at run time.
 
 The train file's documents (each from a -DOCSTART- line) go, in order, into
 ``span-1/train.txt`` ... ``span-N/train.txt``, N near-equal runs of
-documents; valid and test are copied into the last span, the held-out set.
+documents; valid and test are copied into the last span, the held-out set,
+or with ``--held-out DIR`` into DIR, for runs that pass it as ``--eval-dir``
+(every window is then scored on the same data from the first span on).
 Lines are copied byte for byte, so the span files together are the train
 file. ``--documents K`` keeps only the first K documents of each file, for
 small trial runs.
@@ -13,7 +15,7 @@ small trial runs.
 
 import argparse
 import pathlib
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 from contracts import features
 from contracts.conll_format import DOCSTART
@@ -51,10 +53,11 @@ def _write(path: pathlib.Path, docs: List[List[str]]) -> pathlib.Path:
     return path
 
 
-def split_spans(source: pathlib.Path, target: pathlib.Path, spans: int, limit: int = 0
-                ) -> List[pathlib.Path]:
+def split_spans(source: pathlib.Path, target: pathlib.Path, spans: int, limit: int = 0,
+                held_out: Optional[pathlib.Path] = None) -> List[pathlib.Path]:
     """Writes ``target/span-<i>/`` from the train.txt, valid.txt and test.txt in
-    ``source`` (the first ``limit`` documents of each, if given); returns the files."""
+    ``source`` (the first ``limit`` documents of each, if given), valid and test into
+    ``held_out`` if given, else into the last span; returns the files."""
     train = _documents_of(source / "train.txt", limit)
     if len(train) < spans:
         raise ValueError(f"{source / 'train.txt'} has {len(train)} documents, fewer than "
@@ -63,7 +66,7 @@ def split_spans(source: pathlib.Path, target: pathlib.Path, spans: int, limit: i
                for index, run in enumerate(split_evenly(train, spans), start=1)]
     for split in (features.EVAL_SPLIT, features.TEST_SPLIT):
         name = features.SPLIT_FILE_NAMES[split][0]
-        written.append(_write(target / f"span-{spans}" / name,
+        written.append(_write((held_out or target / f"span-{spans}") / name,
                               _documents_of(source / name, limit)))
     return written
 
@@ -73,10 +76,13 @@ def main() -> None:
     parser.add_argument("--source", type=pathlib.Path, required=True)
     parser.add_argument("--target", type=pathlib.Path, required=True)
     parser.add_argument("--spans", type=int, default=3)
+    parser.add_argument("--held-out", type=pathlib.Path,
+                        help="directory for valid and test (default: the last span)")
     parser.add_argument("--documents", type=int, default=0,
                         help="keep only the first K documents of each file (0: all)")
     args = parser.parse_args()
-    for path in split_spans(args.source, args.target, args.spans, args.documents):
+    for path in split_spans(args.source, args.target, args.spans, args.documents,
+                            args.held_out):
         print(f"Wrote {path}")
 
 

@@ -7,3 +7,6 @@ CONLL_STATS_FILE = "conll_stats.json"
 HISTORY_FILE = "history.json"
 STEP_CURVE = "training_curve.png"
 EPOCH_CURVES = ("loss.png", "accuracy.png")
+# Beside the Trainer's Format-Serving export (the Pusher copies only that): what a
+# warm start needs to know about the model (modules/trainer/warm_start.py).
+TRAINING_RECORD_FILE = "training_record.json"

@@ -174,9 +174,28 @@ class TrainingConfig:
                    "sequence that IOB2 allows, so no I-X without its B-X) or 'argmax' (each "
                    "word's most probable tag alone).", one_of("viterbi", "argmax"))
 
+    # Warm start: modules/trainer/warm_start.py; the schedule is measured in
+    # benchmarks/results/warm_start.json (README, "Continuous training").
+    warm_start: bool = option(
+        False, "Start from the latest blessed model's weights instead of the checkpoint's, "
+               "on the warm schedule (--warm-epochs, --warm-learning-rate, "
+               "--warm-warmup-ratio). Without a blessed model that fits (same checkpoint, "
+               "entity types and casing embedding) training starts cold, and says why.")
+    warm_epochs: int = option(1, "Training epochs of a warm start.", at_least(1, integer=True))
+    warm_learning_rate: float = option(5e-5, "Peak learning rate of a warm start.",
+                                       greater_than(0))
+    warm_warmup_ratio: float = option(0.0, "Fraction of a warm start's steps spent warming up.",
+                                      between(0, 1, include_high=False))
+
     def validate(self) -> None:
         """Raises ValueError naming the option whose value breaks its rule."""
         validate_fields(self)
+
+    def warm_schedule(self) -> "TrainingConfig":
+        """These settings with the warm start's epochs, peak rate and warmup."""
+        return dataclasses.replace(self, epochs=self.warm_epochs,
+                                   learning_rate=self.warm_learning_rate,
+                                   warmup_ratio=self.warm_warmup_ratio)
 
     def window_lengths(self, max_positions: int) -> Tuple[int, int]:
         """(pieces per window, pieces per document-context window or 0) for a

@@ -141,7 +141,8 @@ PROFILES: Dict[str, Dict[str, Any]] = {
     "main": {},
     "quick": {"checkpoint": str(TINY_CHECKPOINT), "f1_threshold": 0.0,
               "training": {"epochs": 1, "max_steps": 150, "batch_size": 32,
-                           "learning_rate": 1e-3, "early_stopping_patience": 1}},
+                           "learning_rate": 1e-3, "warm_learning_rate": 3e-4,
+                           "early_stopping_patience": 1}},
 }
 
 

@@ -27,6 +27,14 @@ def _module(function_path: str) -> str:
     return function_path.rpartition(".")[0]
 
 
+def _model_channel() -> tfx.dsl.Channel:
+    return tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model)
+
+
+def _blessing_channel() -> tfx.dsl.Channel:
+    return tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing)
+
+
 def _resume_config(config: PipelineConfig) -> ResumeConfig:
     """Where the Trainer backs its state up: under the pipeline root, not under its own
     outputs, which each execution gets anew (modules/trainer/resume.py)."""
@@ -71,18 +79,27 @@ def create_components(config: PipelineConfig, placement: Placement, training: bo
 
     trainer_class = (tfx.extensions.google_cloud_ai_platform.Trainer
                      if placement.vertex_training else tfx.components.Trainer)
+    warm_start = []
+    if config.training.warm_start:
+        # The newest blessed model (LatestBlessedModelStrategy also compiles for Vertex);
+        # run_fn decides whether its weights fit (modules/trainer/warm_start.py).
+        warm_start = [tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+            model=_model_channel(),
+            model_blessing=_blessing_channel()).with_id("warm_start_model_resolver")]
     trainer = fingerprinted(trainer_class(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
+        base_model=warm_start[0].outputs["model"] if warm_start else None,
         custom_config={TRAINING_CONFIG_KEY: dataclasses.asdict(config.training),
                        CHECKPOINT_CONFIG_KEY: dataclasses.asdict(placement.checkpoint),
                        RESUME_CONFIG_KEY: dataclasses.asdict(_resume_config(config)),
                        **(placement.vertex_training or {})}), _module(RUN_FN))
     baseline = tfx.dsl.Resolver(
         strategy_class=placement.baseline_strategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        model=_model_channel(),
+        model_blessing=_blessing_channel(),
     ).with_id("baseline_model_resolver")
     evaluator = fingerprinted(NerEvaluator(
         examples=example_gen.outputs["examples"],
@@ -97,7 +114,7 @@ def create_components(config: PipelineConfig, placement: Placement, training: bo
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(
                 base_directory=placement.serving_dir))).with_id("Pusher"))
-    return components + [trainer, baseline, evaluator, pusher]
+    return components + warm_start + [trainer, baseline, evaluator, pusher]
 
 
 def create_pipeline(config: PipelineConfig, placement: Placement, training: bool = True

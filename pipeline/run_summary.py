@@ -19,6 +19,7 @@ from components.conll_example_gen.executor import (
     COUNTS, EVAL_SOURCE_PROPERTY, TRAIN_SPANS_PROPERTY)
 from contracts import features
 from contracts.files import HISTORY_FILE
+from contracts.weights import Initialization
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "ran",
@@ -101,6 +102,8 @@ def summarize(metadata_path: str, pipeline_name: str) -> str:
         model_run = output_artifacts(store, trainer)["model_run"]
         with fileio.open(os.path.join(model_run.uri, HISTORY_FILE)) as handle:
             history = json.load(handle)
+        lines.append(f"Weights: {Initialization(**history['initialized']).describe()}; trained "
+                     f"{history['trained_steps']} of {history['total_steps']} steps")
         if history["resumed_from_step"]:
             lines.append(f"Training resumed at step {history['resumed_from_step']} of "
                          f"{history['total_steps']}, from the backup of a killed run")

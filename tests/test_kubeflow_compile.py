@@ -194,6 +194,29 @@ def test_span_folders_compile_offline_with_an_explicit_layout(offline, tmp_path)
         assert setting in custom_config
 
 
+def test_warm_start_from_the_latest_blessed_model_compiles_with_spans(offline, tmp_path):
+    output = tmp_path / "pipeline.json"
+    assert cli.main([*OFFLINE_COMPILE, "--output", str(output), "--span-layout", "numbered",
+                     "--train-spans", "2", "--warm-start"]) == 0
+    _, spec = parsed(output)
+    tasks = spec["pipelineSpec"]["root"]["dag"]["tasks"]
+    # Vertex splits a LatestBlessedModelStrategy resolver into two queries.
+    resolver = "warm_start_model_resolver-model-resolver"
+    assert {resolver, "warm_start_model_resolver-model-blessing-resolver"} <= set(tasks)
+    base_model = tasks["Trainer"]["inputs"]["artifacts"]["base_model"]["taskOutputArtifact"]
+    assert base_model == {"outputArtifactKey": "model", "producerTask": resolver}
+    training = json.loads(task_parameter(spec, "Trainer", "custom_config"))["training"]
+    assert training["warm_start"] is True and training["warm_epochs"] >= 1
+
+
+def test_without_warm_start_the_trainer_has_no_base_model(offline, tmp_path):
+    output = tmp_path / "pipeline.json"
+    assert cli.main([*OFFLINE_COMPILE, "--output", str(output)]) == 0
+    _, spec = parsed(output)
+    assert "base_model" not in spec["pipelineSpec"]["root"]["dag"]["tasks"]["Trainer"][
+        "inputs"]["artifacts"]
+
+
 def test_tfx_keys_are_the_ones_pipeline_vertex_writes():
     from tfx import v1 as tfx
     platform = tfx.extensions.google_cloud_ai_platform

@@ -42,3 +42,14 @@ def test_documents_limits_every_file(tmp_path):
     assert (tmp_path / "spans" / "span-2" / "valid.txt").read_text() == TINY_TRAIN + TINY_TEST
     with pytest.raises(ValueError, match="has 4 documents, fewer than 5 spans"):
         split_spans(source, tmp_path / "more", 5)
+
+
+def test_held_out_files_can_go_to_their_own_directory(tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("train.txt", "valid.txt", "test.txt"):
+        (source / name).write_text(TINY_TRAIN + TINY_TEST, encoding="utf-8")
+    split_spans(source, tmp_path / "spans", 2, held_out=tmp_path / "held-out")
+    assert sorted(path.name for path in (tmp_path / "held-out").iterdir()) == [
+        "test.txt", "valid.txt"]
+    assert [path.name for path in (tmp_path / "spans" / "span-2").iterdir()] == ["train.txt"]

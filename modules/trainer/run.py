@@ -18,7 +18,7 @@ import tensorflow_transform as tft
 import tf_keras
 from absl import logging
 
-from modules.trainer import dataset, distribution, export, precision, resume
+from modules.trainer import dataset, distribution, export, precision, resume, warm_start
 from modules.trainer.callbacks import (
     PROGRESS, EpochValidation, ProgressLog, RaiseOnNaN, StepLimit, StepLossLog,
     loss_record_interval, optimizer_steps)
@@ -30,6 +30,7 @@ from modules.transform.tokenization import read_special_ids
 from contracts.checkpoint import Checkpoint, ensure_resolved
 from contracts.files import HISTORY_FILE
 from contracts.inventory import read_inventory
+from contracts.weights import COLD, WARM, Initialization
 from contracts.training import (
     CHECKPOINT_CONFIG_KEY, RESUME_CONFIG_KEY, TRAINING_CONFIG_KEY, ResumeConfig, TrainingConfig)
 
@@ -68,6 +69,21 @@ def train(classifier: tf_keras.Model, batches: tf.data.Dataset, steps_per_epoch:
     return optimizer_steps(classifier)
 
 
+def initialize(classifier: TokenClassifier, decision: Initialization,
+               checkpoint_dir: str) -> Initialization:
+    """Loads the weights ``decision`` names, if warm, and logs where they came from.
+    A blessed model that does not load into this classifier gives a cold start from
+    ``checkpoint_dir`` (whose weights the classifier already holds)."""
+    if decision.kind == WARM:
+        try:
+            warm_start.load_weights(classifier, decision.source)
+        except (ValueError, OSError) as error:
+            decision = Initialization(COLD, checkpoint_dir,
+                                           f"the blessed model does not load: {error}")
+    PROGRESS.info("Weights: %s", decision.describe())
+    return decision
+
+
 def run_fn(fn_args) -> None:
     # Before any TensorFlow op (see distribution.py).
     strategy = distribution.create_strategy()
@@ -92,33 +108,38 @@ def run_fn(fn_args) -> None:
     resume_config = ResumeConfig(**fn_args.custom_config[RESUME_CONFIG_KEY])
     backup_dir = os.path.join(resume_config.root, resume.resume_key(fn_args))
     restored = resume.peek(backup_dir)
+    model_run_dir = outputs.dir(fn_args.model_run_dir)
     eval_batches = batches(fn_args.eval_files, shuffle_seed=None)
     steps_per_epoch = count_batches(batches(fn_args.train_files))
     # train() cannot repeat it; a resumed run skips the batches the backup trained.
     train_input = distribution.distributed_input(
         strategy, hp.batch_size, lambda batch_size, shard: batches(
             fn_args.train_files, batch_size, shard).repeat().skip(restored.step))
-    total_steps, epochs = plan_steps(hp, steps_per_epoch)
-    PROGRESS.info("Training %d steps in %s: %d epoch(s) of up to %d batches, max length %d, "
-                  "%d entity types, %s", total_steps, policy, epochs, steps_per_epoch, max_length,
-                  len(inventory.types),
-                  f"document context of {context_length} pieces" if context_length
-                  else "sentences alone")
-    if restored.step:
-        PROGRESS.info("Resuming from the backup at step %d in %s", restored.step, backup_dir)
-
-    validation = EpochValidation(eval_batches, hp.early_stopping_patience, inventory.labels)
-    step_losses = StepLossLog(loss_record_interval(total_steps))
-    backup = resume.ResumableBackup(backup_dir, resume_config.every, validation, step_losses,
-                                    restored, outputs.chief)
-    model_run_dir = outputs.dir(fn_args.model_run_dir)
     with precision.keras_policy(policy):
         with strategy.scope():
             classifier = TokenClassifier(
                 load_token_classifier(checkpoint.directory, inventory.labels),
                 casing=hp.casing_embedding)
-            classifier.compile(optimizer=make_optimizer(hp, total_steps), loss=masked_loss,
+            initialized = initialize(classifier, warm_start.decide(
+                hp.warm_start, fn_args.base_model, checkpoint.directory, checkpoint.fingerprint,
+                inventory.labels, hp.casing_embedding, fn_args.train_files),
+                checkpoint.directory)
+            schedule = hp.warm_schedule() if initialized.kind == WARM else hp
+            total_steps, epochs = plan_steps(schedule, steps_per_epoch)
+            classifier.compile(optimizer=make_optimizer(schedule, total_steps), loss=masked_loss,
                                metrics=[MaskedAccuracy()], jit_compile=hp.jit_compile)
+        PROGRESS.info("Training %d steps in %s: %d epoch(s) of up to %d batches, max length "
+                      "%d, %d entity types, %s", total_steps, policy, epochs, steps_per_epoch,
+                      max_length, len(inventory.types),
+                      f"document context of {context_length} pieces" if context_length
+                      else "sentences alone")
+        if restored.step:
+            PROGRESS.info("Resuming from the backup at step %d in %s", restored.step,
+                          backup_dir)
+        validation = EpochValidation(eval_batches, hp.early_stopping_patience, inventory.labels)
+        step_losses = StepLossLog(loss_record_interval(total_steps))
+        backup = resume.ResumableBackup(backup_dir, resume_config.every, validation,
+                                        step_losses, restored, outputs.chief)
         trained_steps = train(classifier, train_input, steps_per_epoch, total_steps,
                               [RaiseOnNaN(), ProgressLog(total_steps), step_losses, validation,
                                tf_keras.callbacks.TensorBoard(model_run_dir), backup],
@@ -129,6 +150,7 @@ def run_fn(fn_args) -> None:
         json.dump({"epochs": validation.history, "best_epoch": validation.best_epoch,
                    "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
                    "trained_steps": trained_steps, "resumed_from_step": restored.step,
+                   "initialized": initialized.as_record(),
                    "precision_policy": policy,
                    "train_loss_by_step": step_losses.record(),
                    "hyperparameters": fn_args.custom_config[TRAINING_CONFIG_KEY]},
@@ -142,6 +164,10 @@ def run_fn(fn_args) -> None:
                               transform_output.transform_features_layer(), max_length, pad_id,
                               inventory, context_length, decoding=hp.decoding)
     export.export(module, outputs.dir(fn_args.serving_model_dir))
+    if outputs.chief:
+        warm_start.write_record(fn_args.serving_model_dir, warm_start.training_record(
+            checkpoint.fingerprint, inventory.labels, hp.casing_embedding, fn_args.train_files,
+            initialized))
     # Non-chief workers return only once the chief's model exists.
     distribution.barrier(strategy)
     outputs.remove()
