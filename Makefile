@@ -46,6 +46,7 @@ test-all: setup
 bench: setup
 	$(BIN)/python -m benchmarks.ingestion --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.transform --data-dir $(DATA_DIR)
+	$(BIN)/python -m benchmarks.span_drift --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.beam_workers --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.training_speed --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.training_profile --data-dir $(DATA_DIR)

@@ -49,6 +49,11 @@ class PipelineConfig:
         None, "Directory with the held-out valid and test files that score every model "
               "trained on spans. Default: the newest span (up to the ingested one) that "
               "has both.")
+    drift_gate: bool = option(
+        False, "Stop the run before Transform when the ingested span's train data drifted from "
+               "the previous span's (tags, sentence length, unseen words; thresholds in "
+               "contracts/drift.py). Without it drift is only reported, in the run summary and "
+               "the evaluation report.")
     labels: Optional[str] = option(
         None, "Entity types the model learns, comma-separated (e.g. PER,ORG,LOC); a tag of "
               "another type in any split stops the run. Default: the types the train split "

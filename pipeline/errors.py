@@ -8,13 +8,14 @@ from components.conll_example_gen.executor import EmptySplitError, LostSentences
 from components.conll_example_gen.spans import SpanLayoutError
 from components.conll_example_gen.split_files import MissingSplitError
 from components.conll_example_gen.survey import OutsideInventoryError
+from components.span_drift.gate import DataDriftError
 from components.validation_gate.component import DataAnomaliesError
 from contracts.checkpoint import CheckpointNotFoundError
 from contracts.inventory import InventoryError
 
 DATA_ERRORS = (ConllFormatError, MissingSplitError, EmptySplitError, LostSentencesError,
                OutsideInventoryError, InventoryError, DataAnomaliesError, CheckpointNotFoundError,
-               SpanLayoutError)
+               SpanLayoutError, DataDriftError)
 # Beam re-raises worker errors as RuntimeError("<module>.<Class>: <message> [while running ...]").
 _BEAM_WRAPPED = re.compile(r"(?:[\w.]+\.)?(\w+): (.*?)(?: \[while running '[^']*'\])?$", re.S)
 

@@ -11,6 +11,8 @@ from components.conll_example_gen.component import ConllExampleGen
 from components.ner_evaluator.component import NerEvaluator
 from components.pusher.component import IdempotentPusher
 from components.schema_gen.component import InventorySchemaGen
+from components.span_drift.component import SpanDrift
+from components.span_drift.gate import DriftGate
 from components.transform.component import Transform
 from components.validation_gate.component import ValidationGate
 from contracts.training import (
@@ -47,7 +49,9 @@ def create_components(config: PipelineConfig, placement: Placement, training: bo
                       ) -> List[base_node.BaseNode]:
     """Ingestion, validation and Transform; with ``training``, also Trainer, Evaluator, Pusher.
 
-    A run stops at the ValidationGate on any data anomaly, before Transform.
+    A run stops at the ValidationGate on any data anomaly, before Transform;
+    SpanDrift compares the ingested span with the previous one, and with
+    ``--drift-gate`` a DriftGate stops the run there too on drift.
     Each component that runs project code carries its code fingerprint
     (pipeline/fingerprint.py).
     """
@@ -72,8 +76,15 @@ def create_components(config: PipelineConfig, placement: Placement, training: bo
         # minutes on the full data set and nothing a reader would look at.
         disable_statistics=True), _module(PREPROCESSING_FN))
     transform.add_upstream_node(validation_gate)
+    span_drift = fingerprinted(SpanDrift(
+        examples=example_gen.outputs["examples"], data_dir=config.data_dir,
+        span_layout=placement.spans.layout))
     components = [example_gen, statistics_gen, schema_gen, example_validator, validation_gate,
-                  transform]
+                  span_drift, transform]
+    if config.drift_gate:
+        drift_gate = fingerprinted(DriftGate(drift=span_drift.outputs["drift"]))
+        transform.add_upstream_node(drift_gate)
+        components.insert(-1, drift_gate)
     if not training:
         return components
 
@@ -106,6 +117,7 @@ def create_components(config: PipelineConfig, placement: Placement, training: bo
         model=trainer.outputs["model"],
         model_run=trainer.outputs["model_run"],
         baseline_model=baseline.outputs["model"],
+        drift=span_drift.outputs["drift"],
         f1_threshold=config.f1_threshold,
         regression_tolerance=config.regression_tolerance))
     pusher = fingerprinted(IdempotentPusher(

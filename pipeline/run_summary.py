@@ -3,8 +3,10 @@
 Reading MLMD (not the runner's memory) means the summary shows what was
 recorded: which components ran or came from the cache, the counts that
 ConllExampleGen attached to its Examples artifact (with span folders, also
-the span, the training window and where eval and test came from), and, from
-the Trainer's history file, whether it resumed from the backup of a killed run.
+the span, the training window and where eval and test came from),
+SpanDrift's check of the span against the previous one, and, from the
+Trainer's history file, where its weights came from (checkpoint or blessed
+model) and whether it resumed from the backup of a killed run.
 """
 
 import json
@@ -18,6 +20,7 @@ from tfx.dsl.io import fileio
 from components.conll_example_gen.executor import (
     COUNTS, EVAL_SOURCE_PROPERTY, TRAIN_SPANS_PROPERTY)
 from contracts import features
+from contracts.drift import CHECK_PROPERTY, DriftCheck
 from contracts.files import HISTORY_FILE
 from contracts.weights import Initialization
 
@@ -97,6 +100,13 @@ def summarize(metadata_path: str, pipeline_name: str) -> str:
             counts = [properties[f"{split}_{key}"].int_value for key in COUNTS]
             lines.append("  " + "".join(f"{value:>{max(len(name) + 2, 7)}}"
                                         for name, value in zip(names, [split] + counts)))
+    span_drift = executions.get("SpanDrift")
+    if span_drift is not None:
+        drift = output_artifacts(store, span_drift)["drift"].custom_properties
+        check = DriftCheck.from_json(drift[CHECK_PROPERTY].string_value)
+        lines.append(f"{'DRIFT' if check.drifted else 'Drift'}: {check.verdict()}")
+        if check.drifted and "DriftGate" not in executions:
+            lines.append("  trained on anyway: --drift-gate stops a run on drift")
     trainer = executions.get("Trainer")
     if trainer is not None and trainer.last_known_state == metadata_store_pb2.Execution.COMPLETE:
         model_run = output_artifacts(store, trainer)["model_run"]

@@ -17,8 +17,8 @@ from pipeline.placement import Placement
 
 # Execution properties that name a project function the component runs.
 FUNCTION_PROPERTIES = ("preprocessing_fn", "run_fn")
-PROJECT_CODE_NODES = {"ConllExampleGen", "InventorySchemaGen", "ValidationGate", "Transform",
-                      "Trainer", "NerEvaluator", "Pusher"}
+PROJECT_CODE_NODES = {"ConllExampleGen", "InventorySchemaGen", "ValidationGate", "SpanDrift",
+                      "Transform", "Trainer", "NerEvaluator", "Pusher"}
 
 
 def _components(tmp_path):

@@ -73,7 +73,9 @@ def test_compiles_to_a_pipeline_job_with_every_component(shared_conll_dir, tmp_p
     job, spec = parsed(output)
     tasks = set(spec["pipelineSpec"]["root"]["dag"]["tasks"])
     assert {"ConllExampleGen", "StatisticsGen", "InventorySchemaGen", "ExampleValidator",
-            "ValidationGate", "Transform", "Trainer", "NerEvaluator", "Pusher"} <= tasks
+            "ValidationGate", "SpanDrift", "Transform", "Trainer", "NerEvaluator",
+            "Pusher"} <= tasks
+    assert "DriftGate" not in tasks
     assert any(task.startswith("baseline_model_resolver") for task in tasks)
     assert job.runtime_config.gcs_output_directory == "gs://my-bucket/root"
 
@@ -215,6 +217,55 @@ def test_without_warm_start_the_trainer_has_no_base_model(offline, tmp_path):
     _, spec = parsed(output)
     assert "base_model" not in spec["pipelineSpec"]["root"]["dag"]["tasks"]["Trainer"][
         "inputs"]["artifacts"]
+
+
+def dag_task(spec, node):
+    return spec["pipelineSpec"]["root"]["dag"]["tasks"][node]
+
+
+def test_the_drift_check_and_its_gate_compile(offline, tmp_path):
+    output = tmp_path / "pipeline.json"
+    assert cli.main([*OFFLINE_COMPILE, "--output", str(output), "--span-layout", "numbered",
+                     "--train-spans", "2", "--drift-gate"]) == 0
+    _, spec = parsed(output)
+    # SpanDrift reads the span folders where it runs, as ConllExampleGen does.
+    assert task_parameter(spec, "SpanDrift", "data_dir") == "gs://any-bucket/conll2003"
+    assert task_parameter(spec, "SpanDrift", "span_layout") == "numbered"
+    assert "DriftGate" in dag_task(spec, "Transform")["dependentTasks"]
+    drift = dag_task(spec, "DriftGate")["inputs"]["artifacts"]["drift"]["taskOutputArtifact"]
+    assert drift == {"producerTask": "SpanDrift", "outputArtifactKey": "drift"}
+    evaluator_drift = dag_task(spec, "NerEvaluator")["inputs"]["artifacts"]["drift"]
+    assert evaluator_drift["taskOutputArtifact"]["producerTask"] == "SpanDrift"
+
+
+def test_a_vertex_schedule_sends_the_compiled_pipeline_with_its_cron(offline, tmp_path):
+    """The README's schedule recipe, up to the API call: the request the Vertex AI SDK
+    would send, captured in place of its client (creating it needs a GCP project)."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import aiplatform
+    output = tmp_path / "pipeline.json"
+    assert cli.main([*OFFLINE_COMPILE, "--output", str(output), "--span-layout", "numbered",
+                     "--train-spans", "3"]) == 0
+    job = aiplatform.PipelineJob(display_name="conll-ner", template_path=str(output),
+                                 project="my-project", location="europe-west4",
+                                 enable_caching=True, credentials=AnonymousCredentials())
+    schedule = aiplatform.PipelineJobSchedule(job, display_name="conll-ner-weekly",
+                                              credentials=AnonymousCredentials())
+    sent = {}
+
+    class Client:
+        def create_schedule(self, parent, schedule, timeout):
+            sent.update(parent=parent, schedule=schedule)
+            return type(schedule)(schedule, name=f"{parent}/schedules/1")
+    schedule.api_client = Client()
+    schedule.create(cron="TZ=Europe/Berlin 0 3 * * 1", max_concurrent_run_count=1)
+    assert sent["parent"] == "projects/my-project/locations/europe-west4"
+    request = sent["schedule"]
+    assert (request.cron, request.max_concurrent_run_count, request.display_name) == (
+        "TZ=Europe/Berlin 0 3 * * 1", 1, "conll-ner-weekly")
+    pipeline_job = request.create_pipeline_job_request.pipeline_job
+    assert pipeline_job.runtime_config.gcs_output_directory == "gs://any-bucket/root"
+    assert "SpanDrift" in pipeline_job.pipeline_spec["root"]["dag"]["tasks"]
 
 
 def test_tfx_keys_are_the_ones_pipeline_vertex_writes():

@@ -37,7 +37,7 @@ def split_records(artifact, split):
 
 
 ALL_NODES = ("ConllExampleGen", "InventorySchemaGen", "StatisticsGen", "ExampleValidator",
-             "ValidationGate", "Transform", "Trainer", "baseline_model_resolver",
+             "ValidationGate", "SpanDrift", "Transform", "Trainer", "baseline_model_resolver",
              "NerEvaluator", "Pusher")
 
 

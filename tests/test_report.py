@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from components.ner_evaluator import charts, error_analysis, metrics, report
+from contracts.drift import TAG_DIVERGENCE, UNSEEN_WORDS, DriftCheck, Measure
 from contracts.files import STEP_CURVE
 from modules.trainer import plots
 from tests.conftest import CONLL
@@ -204,3 +205,19 @@ def test_markdown_report_links_pictures_and_error_table(tmp_path):
     assert "| 3 | ORG too long |" in text and "| 4 |" not in text
     # Without charts or errors the report still renders (as before this change).
     assert "## Error analysis" not in report.markdown_report(results, False, "low", [])
+
+
+def test_the_report_shows_the_drift_check_of_the_training_span():
+    check = DriftCheck("span-3", "span-2", (Measure(TAG_DIVERGENCE, 0.0111, 0.006),
+                                            Measure(UNSEEN_WORDS, 0.0303, 0.08)))
+    text = report.markdown_report(_results(), True, "fine", [], drift=check)
+    assert text.index("## Data drift") < text.index("## Metrics")
+    assert ("**DRIFT**: span-3 against span-2: tag distribution (Jensen-Shannon divergence "
+            "of ner_tags) 0.0111 above 0.006") in text
+    assert ("| tag distribution | Jensen-Shannon divergence of ner_tags | 0.0111 | 0.006 | yes |"
+            in text)
+    assert "| unseen words |" in text and "| 0.0303 | 0.08 | no |" in text
+    first = report.markdown_report(_results(), True, "fine", [], drift=DriftCheck("span-1"))
+    assert "Passed: no previous span before span-1: nothing to compare" in first
+    assert "| measure |" not in first
+    assert "## Data drift" not in report.markdown_report(_results(), True, "fine", [])

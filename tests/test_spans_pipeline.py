@@ -5,6 +5,7 @@ span; a rerun with nothing added comes from the cache. About 3.5 minutes here
 tests/test_conll_example_gen_spans.py cover the same logic in seconds."""
 
 import pathlib
+import re
 
 import pytest
 
@@ -53,6 +54,14 @@ def test_the_newest_span_is_ingested_with_a_window_of_two(span_run):
     assert properties["test_sentences"].int_value == sentence_count(data / "span-3" / "test.txt")
     summary = run_summary.summarize(span_run.resolved_metadata_path, span_run.pipeline_name)
     assert "  span 3; train from 2 span(s): span-2, span-3; eval and test from span-3" in summary
+
+
+def test_the_span_is_checked_against_the_previous_one_in_summary_and_report(span_run):
+    """Spans of 10 documents differ by chance: drift or not, the check is shown."""
+    summary = run_summary.summarize(span_run.resolved_metadata_path, span_run.pipeline_name)
+    assert re.search(r"^(Drift|DRIFT): span-3 against span-2: ", summary, re.M), summary
+    report = pathlib.Path(re.search(r"^Report: (.*)$", summary, re.M).group(1)).read_text()
+    assert "## Data drift" in report and "| unseen words |" in report
 
 
 def test_a_rerun_with_no_new_span_comes_from_the_cache(span_run):

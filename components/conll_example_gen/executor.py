@@ -102,7 +102,7 @@ def _is_jsonl(path: str) -> bool:
     return path.endswith(features.JSONL_SUFFIX)
 
 
-def _read_file(file: SplitFile, scheme: str) -> Iterator[Sentence]:
+def read_file(file: SplitFile, scheme: str) -> Iterator[Sentence]:
     """A CoNLL file's sentences in IOB2, or a JSONL file's records (whose spans
     give IOB2 whatever ``scheme`` the CoNLL files are in)."""
     count, path = 0, file.path
@@ -237,7 +237,7 @@ def _ConllToExamples(pipeline: beam.Pipeline, files: List[SplitFile], scheme: st
     sentences = (pipeline
                  | "ListFiles" >> beam.Create(files)
                  | "Reshuffle" >> beam.Reshuffle()
-                 | "ParseConll" >> beam.FlatMap(_read_file, scheme))
+                 | "ParseConll" >> beam.FlatMap(read_file, scheme))
     _ = (sentences
          | "CountRead" >> beam.CombineGlobally(_CountSentences())
          | "AddFiles" >> beam.Map(lambda stats: {**stats, "files": paths})

@@ -63,7 +63,8 @@ def _span_file(data_dir: str, folder: SpanFolder, split: str, present: List[str]
                      f"{folder.name}/")
 
 
-def _train_file(data_dir: str, folder: SpanFolder) -> SplitFile:
+def train_file(data_dir: str, folder: SpanFolder) -> SplitFile:
+    """The span folder's train file; a folder without one is refused, naming what it holds."""
     directory = os.path.join(data_dir, folder.name)
     present = listing(directory)
     if conventional_file(directory, features.TRAIN_SPLIT, present) is None:
@@ -103,7 +104,7 @@ def plan_inputs(data_dir: str, settings: SpanSettings, span: int) -> InputPlan:
                if folder.span <= span]
     count = parse_train_spans(settings.train_spans)
     window = folders[-count:] if count else folders
-    train = [_train_file(data_dir, folder) for folder in window]
+    train = [train_file(data_dir, folder) for folder in window]
     held_out, eval_source = _held_out(data_dir, folders, settings.eval_dir)
     return InputPlan(files={features.TRAIN_SPLIT: train, **held_out},
                      train_spans=tuple(folder.name for folder in window),

@@ -15,13 +15,15 @@ tested without models), outputs.py and properties.py write the artifacts.
 from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils
-from tfx.types.standard_artifacts import Examples, Model, ModelBlessing, ModelEvaluation, ModelRun
+from tfx.types.standard_artifacts import (
+    ExampleAnomalies, Examples, Model, ModelBlessing, ModelEvaluation, ModelRun)
 
 from components.ner_evaluator.blessing import decide
 from components.ner_evaluator.evaluation import (
     EVALUATED_SPLITS, evaluate, load_served, served_baseline)
 from components.ner_evaluator.outputs import write_blessing, write_evaluation
 from contracts import features
+from contracts.drift import CHECK_PROPERTY, DriftCheck
 from contracts.inventory import read_inventory
 
 
@@ -35,8 +37,10 @@ def NerEvaluator(
         f1_threshold: Parameter[float],
         regression_tolerance: Parameter[float],
         baseline_model: InputArtifact[Model] = None,
+        drift: InputArtifact[ExampleAnomalies] = None,
 ) -> None:
-    """Scores eval and test, writes report and predictions, blesses or not."""
+    """Scores eval and test, writes report and predictions, blesses or not; the
+    report also shows SpanDrift's ``drift`` check of the data the model was trained on."""
     loaded = load_served(model.uri)
     inventory = read_inventory(examples.uri)
     split_dirs = {split: artifact_utils.get_split_uri([examples], split)
@@ -46,5 +50,7 @@ def NerEvaluator(
         baseline_model.uri, baseline_model.id, split_dirs[features.TEST_SPLIT], inventory)
     decision = decide(evaluated.test_f1, model.id, inventory, f1_threshold=f1_threshold,
                       regression_tolerance=regression_tolerance, baseline=baseline)
-    write_evaluation(evaluation, evaluated, decision, model_run.uri)
+    drift_check = None if drift is None else DriftCheck.from_json(
+        drift.get_string_custom_property(CHECK_PROPERTY))
+    write_evaluation(evaluation, evaluated, decision, model_run.uri, drift_check)
     write_blessing(blessing, decision, model.uri, model.id)

@@ -3,7 +3,7 @@ the ModelEvaluation and the blessing file, each with its custom properties."""
 
 import json
 import os
-from typing import List
+from typing import List, Optional
 
 import tensorflow as tf
 
@@ -12,6 +12,7 @@ from components.ner_evaluator.blessing import Decision
 from components.ner_evaluator.evaluation import Evaluation
 from components.ner_evaluator.properties import (
     blessing_properties, evaluation_properties, set_properties)
+from contracts.drift import DriftCheck
 from contracts.files import EPOCH_CURVES, STEP_CURVE
 
 METRICS_FILE = "metrics.json"
@@ -36,9 +37,10 @@ def copy_curves(model_run_uri: str, directory: str) -> List[str]:
 
 
 def write_evaluation(artifact, evaluation: Evaluation, decision: Decision,
-                     model_run_uri: str) -> None:
+                     model_run_uri: str, drift: Optional[DriftCheck] = None) -> None:
     """Predictions and error tables per split, training curves, metrics.json, charts
-    and report.md into the ModelEvaluation ``artifact``, then its properties."""
+    and report.md (with the ``drift`` check, if given) into the ModelEvaluation
+    ``artifact``, then its properties."""
     directory = artifact.uri
     error_tables = {}
     for split, predictions in evaluation.predictions.items():
@@ -53,7 +55,8 @@ def write_evaluation(artifact, evaluation: Evaluation, decision: Decision,
     _write(os.path.join(directory, METRICS_FILE), json.dumps(results, indent=2))
     _write(os.path.join(directory, REPORT_FILE),
            report.markdown_report(results, decision.blessed, decision.reason, curves,
-                                  charts.write_charts(results, directory), error_tables))
+                                  charts.write_charts(results, directory), error_tables,
+                                  drift=drift))
     set_properties(artifact, evaluation_properties(results))
 
 

@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Sequence
 
 from components.ner_evaluator.charts import CONFUSION_CHART, PER_TYPE_CHART
 from components.ner_evaluator.metrics import types_of
+from contracts.drift import DEFINITIONS, LABELS, DriftCheck
 from contracts.files import STEP_CURVE
 
 
@@ -63,15 +64,31 @@ ERROR_CATEGORIES_NOTE = (
     "Examples mark the spans of the error as `[words]TYPE`.")
 
 
+def drift_section(check: DriftCheck) -> List[str]:
+    """Markdown lines of SpanDrift's check of the ingested span against the previous one."""
+    parts = ["## Data drift", "",
+             f"{'**DRIFT**' if check.drifted else 'Passed'}: {check.verdict()}", ""]
+    if check.measures:
+        parts += [_table(["measure", "what", "value", "threshold", "drift"],
+                         [[LABELS[measure.name], DEFINITIONS[measure.name],
+                           f"{measure.value:.4f}", f"{measure.threshold:g}",
+                           "yes" if measure.drifted else "no"] for measure in check.measures]),
+                  "", "Thresholds: contracts/drift.py. `--drift-gate` stops a run on drift "
+                      "before Transform.", ""]
+    return parts
+
+
 def markdown_report(metrics: Dict, blessed: bool, reason: str, curves: List[str],
                     charts: Sequence[str] = (), errors: Optional[Dict[str, Dict]] = None,
-                    top_errors: int = 12) -> str:
+                    top_errors: int = 12, drift: Optional[DriftCheck] = None) -> str:
     """The report; ``curves`` and ``charts`` name the PNG files beside it (the
     training curves copied from the ModelRun, charts.py's), ``errors`` maps a split
-    to its error tables: {"categories", "patterns", "files" (CSV names)}."""
+    to its error tables: {"categories", "patterns", "files" (CSV names)}; ``drift``
+    is the check of the training data's newest span."""
     splits = list(metrics["splits"])
     parts = ["# NER model evaluation", "",
-             f"**{'BLESSED' if blessed else 'NOT BLESSED'}**: {reason}", "", "## Metrics", "",
+             f"**{'BLESSED' if blessed else 'NOT BLESSED'}**: {reason}", "",
+             *(drift_section(drift) if drift else []), "## Metrics", "",
              _table(["split", "loss", "token accuracy", "entity P", "entity R", "entity F1",
                      "entities"],
                     [[split, f"{m['loss']:.4f}", f"{m['accuracy']:.4f}",
