@@ -16,6 +16,12 @@ def written_at(name: str) -> str:
     return json.loads((RESULTS_DIR / f"{name}.json").read_text())["date"][:16].replace("T", " ")
 
 
+def machine_of(name: str) -> str:
+    """The CPU and cores a results file was written on."""
+    machine = json.loads((RESULTS_DIR / f"{name}.json").read_text())["machine"]
+    return f"{machine['cpu']}, {machine['cores']} cores"
+
+
 def markdown_table(header: List[str], rows: List[List[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])

@@ -16,10 +16,10 @@ import sys
 from typing import Callable, Dict
 
 from benchmarks.common import RESULTS_DIR
+from benchmarks.continuous_tables import span_drift_section, warm_start_section
 from benchmarks.markdown import load_results, markdown_table, min_median_max, written_at
 from benchmarks.serving_tables import rollout_section, server_batching_section
 from benchmarks.speed_table import benchmark_section
-from contracts.drift import LABELS
 
 README = RESULTS_DIR.parents[1] / "README.md"
 SERVING_README = RESULTS_DIR.parents[1] / "serving" / "README.md"
@@ -190,33 +190,14 @@ def decoding_section() -> str:
             + f"\n\nBetter on average: {results['better']}.")
 
 
-def span_drift_section() -> str:
-    results = load_results("span_drift")
-    if not results:
-        return "No results yet: run `python -m benchmarks.span_drift`."
-    thresholds = results["thresholds"]
-    shifts = list(next(iter(results["spans"].values()))["shifted_smallest"])
-
-    def cell(value: float, measure: str) -> str:
-        return f"**{value}**" if value > thresholds[measure] else str(value)
-    rows = [[f"{count} ({spans['sentences_per_span']:,})", LABELS[measure],
-             str(thresholds[measure]), cell(spans["real_largest"][measure], measure)]
-            + [cell(spans["shifted_smallest"][shift][measure], measure) for shift in shifts]
-            for count, spans in results["spans"].items() for measure in thresholds]
-    return (markdown_table(["spans (sentences a span)", "measure", "threshold",
-                            "real spans, largest"] + [f"{shift}, smallest" for shift in shifts],
-                           rows)
-            + "\n\nEach span of CoNLL-2003's train file against the one before it, as it is "
-              "and shifted; bold: above the threshold, i.e. drift.")
-
-
 Sections = Dict[str, Callable[[], str]]
 DOCUMENTS: Dict[pathlib.Path, Sections] = {
     README: {"own-data": own_data_section, "decoding": decoding_section,
              "quality": quality_section, "natural-text": natural_text_section,
              "context-inference": context_inference_section,
              "export": export_section, "beam-workers": beam_workers_section,
-             "span-drift": span_drift_section, "benchmarks": benchmark_section},
+             "span-drift": span_drift_section, "warm-start": warm_start_section,
+             "benchmarks": benchmark_section},
     SERVING_README: {"server-batching": server_batching_section, "rollout": rollout_section}}
 
 
