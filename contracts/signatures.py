@@ -18,6 +18,10 @@ INPUT_OF = {
 }
 WORD_COUNT = "word_count"
 
+# Not a signature: a variable of the export's root holding the document context
+# length the model was trained with (0: each sentence alone), for batch callers.
+DOCUMENT_CONTEXT = "document_context"
+
 # Outputs of the text signatures (serving_default, serve_words, serve_document),
 # dense per instance: per word, padded to WORD_COUNT ...
 WORDS = "words"

@@ -33,8 +33,8 @@ import tensorflow_text  # noqa: F401  # registers the TF Text ops the signatures
 from contracts import features
 from contracts.inventory import INTERNAL_SCHEME, EntityInventory
 from contracts.signatures import (
-    ENTITY_COUNT, ENTITY_ENDS, ENTITY_SCORES, ENTITY_STARTS, ENTITY_TEXTS, ENTITY_TYPES, INPUT_OF,
-    PROBABILITIES, SCORES, SERVE_DOCUMENT, SERVE_EXAMPLES, SERVE_INVENTORY, SERVE_TEXT,
+    DOCUMENT_CONTEXT, ENTITY_COUNT, ENTITY_ENDS, ENTITY_SCORES, ENTITY_STARTS, ENTITY_TEXTS,
+    ENTITY_TYPES, INPUT_OF, PROBABILITIES, SCORES, SERVE_DOCUMENT, SERVE_EXAMPLES, SERVE_INVENTORY, SERVE_TEXT,
     SERVE_WORDS, TAG_IDS, TAG_SCHEME, TAGS, TYPE_COUNT, WORD_COUNT, WORD_ENDS, WORD_STARTS,
     WORDS)
 from modules.trainer.decoding import DECODERS
@@ -291,4 +291,7 @@ def export(module: NerModule, directory: str) -> None:
     root = tf.Module()
     root.classifier = module.classifier
     root.tft_layer = module.tft_layer
+    # Whether neighbours matter to serve_examples: batch callers may reorder rows if not.
+    setattr(root, DOCUMENT_CONTEXT, tf.Variable(module.context_length, dtype=tf.int64,
+                                                trainable=False, name=DOCUMENT_CONTEXT))
     tf.saved_model.save(root, directory, signatures=signatures)

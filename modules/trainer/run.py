@@ -11,6 +11,7 @@ the last backup (modules/trainer/resume.py).
 import json
 import math
 import os
+import time
 from typing import List, Optional, Tuple
 
 import tensorflow as tf
@@ -159,11 +160,13 @@ def run_fn(fn_args) -> None:
     save_step_curve(step_losses.record(), validation.history, model_run_dir,
                     validation.best_epoch)
 
+    started = time.monotonic()
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
     module = export.NerModule(export.ServedClassifier(inference_copy(classifier)),
                               transform_output.transform_features_layer(), max_length, pad_id,
                               inventory, context_length, decoding=hp.decoding)
     export.export(module, outputs.dir(fn_args.serving_model_dir))
+    PROGRESS.info("Exported the model in %.0f s", time.monotonic() - started)
     if outputs.chief:
         warm_start.write_record(fn_args.serving_model_dir, warm_start.training_record(
             checkpoint.fingerprint, inventory.labels, hp.casing_embedding, fn_args.train_files,
