@@ -90,6 +90,14 @@ def _pipeline_rows() -> List[List[str]]:
          "ConllExampleGen component, all splits"),
         ("ingestion", ("reader_train_sentences_per_second",), "CoNLL reader alone, train"),
     ]
+    evaluator = load_results("evaluator_batches")
+    if evaluator:
+        rows.append([f"Evaluator predictions, eval and test ({evaluator['sentences']:,} "
+                     f"sentences)", "; ".join(
+                         f"{way}: {min_median_max(seconds, ' s')}"
+                         for way, seconds in evaluator["seconds"].items())
+                     + f" ({evaluator['passes']} passes, same tags: "
+                       f"{'yes' if evaluator['same_tags'] else 'no'})"])
     for name, keys, label in throughputs:
         value = load_results(name)
         for key in keys:

@@ -194,12 +194,13 @@ class NerModule(tf.Module):
             ENTITY_SCORES: per_text(entity_scores, 0.0),
         }
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_TEXT])])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_TEXT])],
+                 autograph=False)
     def serve_text(self, sentences: tf.Tensor) -> Dict[str, tf.Tensor]:
         return self.tag_words(sentences, *split_words(sentences))
 
     @tf.function(input_signature=[
-        tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_DOCUMENT])])
+        tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_DOCUMENT])], autograph=False)
     def serve_document(self, documents: tf.Tensor) -> Dict[str, tf.Tensor]:
         """Whole documents, one sentence per line; offsets refer to the document."""
         lines = tf.strings.split(documents, "\n").with_row_splits_dtype(tf.int64)
@@ -215,7 +216,7 @@ class NerModule(tf.Module):
 
     @tf.function(input_signature=[
         tf.TensorSpec([None, None], tf.string, name=INPUT_OF[SERVE_WORDS]),
-        tf.TensorSpec([None], tf.int64, name=WORD_COUNT)])
+        tf.TensorSpec([None], tf.int64, name=WORD_COUNT)], autograph=False)
     def serve_words(self, words: tf.Tensor, word_count: tf.Tensor) -> Dict[str, tf.Tensor]:
         """Words given by the client, right-padded; ``word_count`` says how many are real."""
         width = tf.shape(words, out_type=tf.int64)[1]
@@ -230,7 +231,7 @@ class NerModule(tf.Module):
         return self.tag_words(sentences, ragged, byte_ends - byte_lengths, byte_ends)
 
     @tf.function(input_signature=[
-        tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_EXAMPLES])])
+        tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_EXAMPLES])], autograph=False)
     def serve_examples(self, examples: tf.Tensor) -> Dict[str, tf.Tensor]:
         """With document context, consecutive examples of one ``document_id``
         (in sentence order) are tagged as one document; an example without
@@ -256,7 +257,7 @@ class NerModule(tf.Module):
         }
 
     @tf.function(input_signature=[
-        tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_INVENTORY])])
+        tf.TensorSpec([None], tf.string, name=INPUT_OF[SERVE_INVENTORY])], autograph=False)
     def serve_inventory(self, requests: tf.Tensor) -> Dict[str, tf.Tensor]:
         """What the model knows, once per request row (any string): its entity
         types and tags in label-id order, and the scheme of the tags it serves.
@@ -279,7 +280,9 @@ def export(module: NerModule, directory: str) -> None:
     The root saved is not ``module`` itself: TensorFlow would trace its serving
     functions a second time to serialize them as methods, which nobody calls
     (clients call signatures), and restore them on every load; that doubled
-    the export's time and the server's load time.
+    the export's time and the server's load time. The serving functions are
+    traced without autograph: their Python branches test settings, not tensors,
+    and their loops are explicit TensorFlow loops.
     """
     signatures = {
         SERVE_TEXT: module.serve_text.get_concrete_function(),
