@@ -14,14 +14,24 @@ from typing import Any, Dict, Iterable, List
 PROJECT_DIR = pathlib.Path(__file__).resolve().parents[1]
 RESULTS_DIR = PROJECT_DIR / "benchmarks" / "results"
 DEFAULT_DATA_DIR = PROJECT_DIR.parent / "shared" / "data" / "conll2003"
+_SPEED_FLAGS = frozenset({"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16",
+                          "amx_tile"})
 _VERSIONED = ("tfx", "tensorflow", "tensorflow-text", "tensorflow-transform", "apache-beam",
               "transformers")
 
 
 def machine() -> Dict[str, Any]:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+    """The CPU (with the flags that decide its speed: vector width, bf16), the load
+    when the results were written (other work on a shared machine), versions."""
+    # Here, not at the top: the README tables import this module without TensorFlow.
+    from modules.trainer.precision import BF16_CPU_FLAGS, CPUINFO, cpu_flags
+    cpu = next((line.split(":", 1)[1].strip() for line in open(CPUINFO)
                 if line.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+    return {"cpu": cpu, "cores": os.cpu_count(),
+            "cpu_flags": sorted(_SPEED_FLAGS & set(cpu_flags())),
+            "bf16_native": bool(BF16_CPU_FLAGS & set(cpu_flags())),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+            "python": platform.python_version(),
             "versions": {name: metadata.version(name) for name in _VERSIONED}}
 
 

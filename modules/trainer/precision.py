@@ -17,7 +17,11 @@ AUTO = "auto"
 BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
-def _cpu_flags(cpuinfo: pathlib.Path) -> Iterable[str]:
+CPUINFO = pathlib.Path("/proc/cpuinfo")
+
+
+def cpu_flags(cpuinfo: pathlib.Path = CPUINFO) -> Iterable[str]:
+    """The CPU's feature flags as Linux lists them (none where it does not)."""
     if not cpuinfo.exists():
         return ()
     for line in cpuinfo.read_text().splitlines():
@@ -26,12 +30,12 @@ def _cpu_flags(cpuinfo: pathlib.Path) -> Iterable[str]:
     return ()
 
 
-def bf16_is_native(cpuinfo: pathlib.Path = pathlib.Path("/proc/cpuinfo")) -> bool:
+def bf16_is_native(cpuinfo: pathlib.Path = CPUINFO) -> bool:
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         return all(tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
                    >= (8, 0) for gpu in gpus)
-    return bool(BF16_CPU_FLAGS & set(_cpu_flags(cpuinfo)))
+    return bool(BF16_CPU_FLAGS & set(cpu_flags(cpuinfo)))
 
 
 def training_policy(requested: str) -> str:
