@@ -8,7 +8,7 @@ SERVING_DIR ?= serving_model
 MODELS := models/all-MiniLM-L6-v2
 TINY := models/tiny-bert
 
-.PHONY: setup models run quick test test-all bench clean
+.PHONY: setup models run quick test test-all bench torch-env clean
 
 setup: $(VENV)/.installed models
 
@@ -34,6 +34,14 @@ run: setup
 
 quick: setup
 	$(BIN)/ner-pipeline run --profile quick --data-dir $(DATA_DIR) --pipeline-root $(PIPELINE_ROOT)-quick --serving-dir $(SERVING_DIR)-quick
+
+# The plain PyTorch loop benchmarks.training_speed compares with, in its own environment.
+torch-env: .venv-torch/.installed
+
+.venv-torch/.installed: benchmarks/torch-requirements.txt
+	test -x .venv-torch/bin/python || python3.11 -m venv .venv-torch
+	.venv-torch/bin/python -m pip install --quiet -r benchmarks/torch-requirements.txt
+	touch $@
 
 test: setup
 	$(BIN)/python -m pytest

@@ -66,11 +66,12 @@ def print_result(values: Dict[str, Any]) -> None:
     print(RESULT_PREFIX + json.dumps(values), flush=True)
 
 
-def in_fresh_process(module: str, arguments: List[str]) -> Dict[str, Any]:
+def in_fresh_process(module: str, arguments: List[str], python: str = sys.executable
+                     ) -> Dict[str, Any]:
     """Runs ``python -m module arguments`` and returns what it ``print_result``-ed: each
     variant in its own process, so that one cannot slow the next through
-    TensorFlow's process state."""
-    output = subprocess.run([sys.executable, "-m", module, *arguments], check=True,
-                            capture_output=True, text=True).stdout
+    TensorFlow's process state (``python``: another environment's interpreter)."""
+    output = subprocess.run([python, "-m", module, *arguments], check=True,
+                            capture_output=True, text=True, cwd=PROJECT_DIR).stdout
     return json.loads(next(line for line in output.splitlines()
                            if line.startswith(RESULT_PREFIX))[len(RESULT_PREFIX):])

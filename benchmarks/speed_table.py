@@ -26,11 +26,15 @@ def _speed_rows() -> List[List[str]]:
             f"{padding[seed_style] / min(padding.values()):.2f}x the seed style")])
         for name, values in variants.items():
             tokens = values["real_tokens_per_second"]
+            peak = values.get("fraction_of_matmul_peak")
             rows.append([f"training speed: {name}",
                          f"{tokens['median']:,.0f} real tokens/s median (min {tokens['min']:,.0f}, "
                          f"max {tokens['max']:,.0f}; {len(values['pass_seconds'])} passes) = "
-                         f"{values['speedup_vs_seed_style']}x seed style; "
-                         f"{values['fraction_of_matmul_peak']:.1%} of matmul peak"])
+                         f"{values['speedup_vs_seed_style']}x seed style"
+                         + (f"; {peak:.1%} of matmul peak" if peak is not None else "")])
+        if "float32_speedup_vs_pytorch" in speed:
+            rows.append(["training speed, ours in float32 against the plain PyTorch loop",
+                         f"{speed['float32_speedup_vs_pytorch']}x (median real tokens/s)"])
     profile = load_results("training_profile")
     if profile:
         peak = profile["matmul_peak_flops"]

@@ -19,7 +19,13 @@ min/median/max (one short pass on this shared machine moved by 40%):
   ours + XLA   the same with jit_compile, which pads to coarse bucket bounds
                (XLA compiles once per shape);
   ours in the other precision
-               the default with float32 for bf16 or the other way round.
+               the default with float32 for bf16 or the other way round;
+  plain PyTorch
+               a plain Hugging Face PyTorch fine-tuning loop on the same
+               encoded sentences, checkpoint and batch size, float32
+               (benchmarks/torch_loop.py, in its own environment: ``make
+               torch-env``; skipped, and said so, without it). The float32
+               variant of ours is compared with it (``float32_speedup_vs_pytorch``).
 
 Speed is real (non-padding) tokens per second. The machine's matmul peak
 (fp32 and bf16) is measured with TensorFlow, and the trainer's achieved model
@@ -29,6 +35,7 @@ a fraction of it.
 
 import argparse
 import pathlib
+import tempfile
 import time
 
 import numpy as np
@@ -37,7 +44,8 @@ import tf_keras
 from transformers import create_optimizer
 
 from benchmarks.common import (
-    DEFAULT_DATA_DIR, in_fresh_process, other_precision, print_result, spread, write_results)
+    DEFAULT_DATA_DIR, PROJECT_DIR, in_fresh_process, other_precision, print_result, spread,
+    write_results)
 from contracts.conll_format import decode_lines, read_sentences
 from modules.trainer import dataset
 from modules.trainer.losses import MaskedAccuracy, masked_loss
@@ -174,6 +182,34 @@ VARIANTS = {
 }
 
 
+PYTORCH = "plain Hugging Face PyTorch loop (batch 32, padded to longest in batch, float32)"
+TORCH_PYTHON = PROJECT_DIR / ".venv-torch" / "bin" / "python"
+
+
+def measure_pytorch(args, work_dir: pathlib.Path) -> dict:
+    """The PyTorch loop in its own environment, on the sentences the variants train on."""
+    checkpoint = resolve_checkpoint(args.checkpoint)
+    input_ids, _, labels, _, tags = encoded_sentences(args.data_dir, checkpoint, args.sentences)
+    data = work_dir / "sentences.npz"
+    np.savez(data, input_ids=input_ids.flat_values.numpy(), labels=labels.flat_values.numpy(),
+             lengths=input_ids.row_lengths().numpy(), label_count=len(tags))
+    return in_fresh_process("benchmarks.torch_loop", [
+        "--data", str(data), "--checkpoint", checkpoint.directory,
+        "--pad-id", str(read_special_ids(checkpoint.vocab_file).pad),
+        "--min-passes", str(args.min_passes), "--min-seconds", str(args.min_seconds)],
+        python=str(TORCH_PYTHON))
+
+
+def float32_speedup_vs_pytorch(variants: dict) -> float:
+    """Our default configuration in float32 (the default itself where float32 is the
+    default, else the other-precision variant) against the PyTorch loop, at the median."""
+    ours = next(values for name, values in variants.items()
+                if name.startswith("ours") and values.get("precision_used") == "float32"
+                and ("default" in name or OTHER_POLICY in name))
+    return round(ours["real_tokens_per_second"]["median"]
+                 / variants[PYTORCH]["real_tokens_per_second"]["median"], 2)
+
+
 def measure_variant(name: str, args) -> dict:
     """One variant, in this process."""
     checkpoint = resolve_checkpoint(args.checkpoint)
@@ -230,8 +266,9 @@ def main() -> None:
             "--variant", name, "--data-dir", str(args.data_dir), "--checkpoint", args.checkpoint,
             "--sentences", str(args.sentences), "--min-passes", str(args.min_passes),
             "--min-seconds", str(args.min_seconds)])
+        values["precision_used"] = values.pop("precision")
         values["fraction_of_matmul_peak"] = round(
-            values["model_flops_per_second"] / peaks[values.pop("precision")], 4)
+            values["model_flops_per_second"] / peaks[values["precision_used"]], 4)
         results["longest_in_data_set"] = values.pop("longest_in_data_set")
         results["variants"][name] = values
         speed = values["real_tokens_per_second"]
@@ -240,6 +277,18 @@ def main() -> None:
               f"({values['computed_tokens'] / values['real_tokens']:.2f} computed per real, "
               f"{values['model_flops_per_second'] / 1e9:.1f} GFLOP/s = "
               f"{values['fraction_of_matmul_peak']:.1%} of peak)", flush=True)
+    if TORCH_PYTHON.exists():
+        with tempfile.TemporaryDirectory() as work_dir:
+            values = measure_pytorch(args, pathlib.Path(work_dir))
+        values["precision_used"] = values.pop("precision")
+        results["variants"][PYTORCH] = values
+        results["float32_speedup_vs_pytorch"] = float32_speedup_vs_pytorch(results["variants"])
+        speed = values["real_tokens_per_second"]
+        print(f"{PYTORCH:<50} {speed['median']:>9,.0f} real tokens/s median (min "
+              f"{speed['min']:,.0f}, max {speed['max']:,.0f}); ours in float32: "
+              f"{results['float32_speedup_vs_pytorch']}x", flush=True)
+    else:
+        print(f"{PYTORCH}: skipped, no {TORCH_PYTHON.relative_to(PROJECT_DIR)} (make torch-env)")
     base = results["variants"][SEED_STYLE]["real_tokens_per_second"]["median"]
     for values in results["variants"].values():
         values["speedup_vs_seed_style"] = round(
