@@ -13,6 +13,7 @@ min/median/max over --passes.
 """
 
 import argparse
+import os
 import time
 from unittest import mock
 
@@ -51,7 +52,10 @@ def main() -> None:
                 seconds[way].append(time.perf_counter() - start)
             print(f"{way}: {seconds[way][-1]:.1f} s", flush=True)
     sentences = sum(len(split_tags) for split_tags in tags[next(iter(WAYS))])
-    results = {"model_dir": model_dir, "sentences": sentences, "passes": args.passes,
+    # The model within its pipeline root: no machine's paths in results.
+    model_path = os.path.relpath(model_dir, args.pipeline_root)
+    results = {"model": f"<pipeline-root>/{model_path}", "sentences": sentences,
+               "passes": args.passes,
                "seconds": {way: spread(values) for way, values in seconds.items()},
                "same_tags": len({repr(value) for value in tags.values()}) == 1}
     old, new = (results["seconds"][way]["median"] for way in WAYS)
