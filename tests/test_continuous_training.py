@@ -1,7 +1,7 @@
 """Continuous training end to end on the quick profile: three spans arrive one at a time
 under one data directory, and each run ingests the new span, trains on a window of
 two spans warm-started from the latest blessed model, is judged on the same held-out
-data, and pushes when blessed. About 6 minutes here (three pipeline runs), hence slow;
+data, and pushes when blessed. Three pipeline runs, hence slow;
 tests/test_warm_start.py covers the decisions in seconds."""
 
 import json
