@@ -24,6 +24,11 @@ def span_drift_section() -> str:
               "and shifted; bold: above the threshold, i.e. drift.")
 
 
+def _schedule(schedule: dict) -> str:
+    return (f"{schedule['epochs']} epoch(s) at peak {schedule['learning_rate']:g}, warmup "
+            f"{schedule['warmup_ratio']:g}")
+
+
 def warm_start_section() -> str:
     results = load_results("warm_start")
     if not results or not results["comparison"]:
@@ -39,10 +44,13 @@ def warm_start_section() -> str:
              for row in results["comparison"]]
     met = sum(row["goal_met"] for row in results["comparison"])
     precision = sorted({run["mixed_precision"] for run in results["runs"]})
+    warm_schedules = sorted({_schedule(run["schedule"]) for run in results["runs"]
+                             if run["initialized"] == "warm" and "schedule" in run})
     return (markdown_table(["seed", "spans trained on", "start", "test entity F1",
                             "warm - cold", "optimizer steps", "warm / cold steps",
                             f"goal (F1 within {results['f1_tolerance']}, at most half the "
                             "steps)"], rows)
             + f"\n\nGoal met in {met} of {len(results['comparison'])} comparisons. "
-              f"Main profile, {', '.join(precision)} on {machine_of('warm_start')}. Written "
+            + (f"Warm schedule: {'; '.join(warm_schedules)}. " if warm_schedules else "")
+            + f"Main profile, {', '.join(precision)} on {machine_of('warm_start')}. Written "
               f"{written_at('warm_start')} UTC by `python -m benchmarks.warm_start`.")

@@ -30,6 +30,7 @@ from benchmarks.common import DEFAULT_DATA_DIR, RESULTS_DIR, write_results
 from benchmarks.quality import latest_run, recorded_run
 from benchmarks.split_spans import split_spans
 from contracts.files import HISTORY_FILE
+from contracts.weights import WARM
 from pipeline import run_summary
 
 SPANS = 3
@@ -57,8 +58,12 @@ def _run(work: pathlib.Path, seed: int, chain: str, span: int, extra: List[str])
     history = json.loads((pathlib.Path(model_run.uri) / HISTORY_FILE).read_text())
     blessing = run_summary.output_artifacts(store, executions["NerEvaluator"])["blessing"]
     recorded = recorded_run(config)
+    kind = history["initialized"]["kind"]
+    schedule = config.training.warm_schedule() if kind == WARM else config.training
     return {"seed": seed, "chain": chain, "span": span, "window": f"1-{span}",
-            "initialized": history["initialized"]["kind"],
+            "initialized": kind,
+            "schedule": {"epochs": schedule.epochs, "learning_rate": schedule.learning_rate,
+                         "warmup_ratio": schedule.warmup_ratio},
             "optimizer_steps": history["trained_steps"],
             "test_entity_f1": recorded["splits"]["test"]["entity_f1"],
             "trainer_seconds": recorded["trainer_seconds"],

@@ -182,9 +182,9 @@ class TrainingConfig:
                "--warm-warmup-ratio). Without a blessed model that fits (same checkpoint, "
                "entity types and casing embedding) training starts cold, and says why.")
     warm_epochs: int = option(1, "Training epochs of a warm start.", at_least(1, integer=True))
-    warm_learning_rate: float = option(5e-5, "Peak learning rate of a warm start.",
+    warm_learning_rate: float = option(1e-4, "Peak learning rate of a warm start.",
                                        greater_than(0))
-    warm_warmup_ratio: float = option(0.0, "Fraction of a warm start's steps spent warming up.",
+    warm_warmup_ratio: float = option(0.1, "Fraction of a warm start's steps spent warming up.",
                                       between(0, 1, include_high=False))
 
     def validate(self) -> None:
