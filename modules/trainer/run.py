@@ -141,21 +141,14 @@ def run_fn(fn_args) -> None:
         step_losses = StepLossLog(loss_record_interval(total_steps))
         backup = resume.ResumableBackup(backup_dir, resume_config.every, validation,
                                         step_losses, restored, outputs.chief)
+        started = time.monotonic()
         trained_steps = train(classifier, train_input, steps_per_epoch, total_steps,
                               [RaiseOnNaN(), ProgressLog(total_steps), step_losses, validation,
                                tf_keras.callbacks.TensorBoard(model_run_dir), backup],
                               restored.epochs_to_fit(epochs))
 
+    fit_seconds = time.monotonic() - started
     tf.io.gfile.makedirs(model_run_dir)
-    with tf.io.gfile.GFile(os.path.join(model_run_dir, HISTORY_FILE), "w") as handle:
-        json.dump({"epochs": validation.history, "best_epoch": validation.best_epoch,
-                   "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
-                   "trained_steps": trained_steps, "resumed_from_step": restored.step,
-                   "initialized": initialized.as_record(),
-                   "precision_policy": policy,
-                   "train_loss_by_step": step_losses.record(),
-                   "hyperparameters": fn_args.custom_config[TRAINING_CONFIG_KEY]},
-                  handle, indent=2)
     save_curves(validation.history, model_run_dir)
     save_step_curve(step_losses.record(), validation.history, model_run_dir,
                     validation.best_epoch)
@@ -166,7 +159,19 @@ def run_fn(fn_args) -> None:
                               transform_output.transform_features_layer(), max_length, pad_id,
                               inventory, context_length, decoding=hp.decoding)
     export.export(module, outputs.dir(fn_args.serving_model_dir))
-    PROGRESS.info("Exported the model in %.0f s", time.monotonic() - started)
+    export_seconds = time.monotonic() - started
+    PROGRESS.info("Exported the model in %.0f s", export_seconds)
+    with tf.io.gfile.GFile(os.path.join(model_run_dir, HISTORY_FILE), "w") as handle:
+        json.dump({"epochs": validation.history, "best_epoch": validation.best_epoch,
+                   "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
+                   "trained_steps": trained_steps, "resumed_from_step": restored.step,
+                   "initialized": initialized.as_record(),
+                   "precision_policy": policy,
+                   # This run's share: a resumed run's fit excludes the killed run's.
+                   "seconds": {"fit": round(fit_seconds, 1), "export": round(export_seconds, 1)},
+                   "train_loss_by_step": step_losses.record(),
+                   "hyperparameters": fn_args.custom_config[TRAINING_CONFIG_KEY]},
+                  handle, indent=2)
     if outputs.chief:
         warm_start.write_record(fn_args.serving_model_dir, warm_start.training_record(
             checkpoint.fingerprint, inventory.labels, hp.casing_embedding, fn_args.train_files,
