@@ -46,6 +46,14 @@ def write_results(name: str, results: Dict[str, Any]) -> pathlib.Path:
     return path
 
 
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+def profile_results_name(precision: str) -> str:
+    """benchmarks.training_profile's results, one file per precision."""
+    return f"training_profile_{precision}"
+
+
 def other_precision(policy: str) -> str:
     """The precision policy the precision ablation compares ``policy`` with."""
     return "float32" if policy == "mixed_bfloat16" else "mixed_bfloat16"

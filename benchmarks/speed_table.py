@@ -2,7 +2,7 @@
 
 from typing import List
 
-from benchmarks.common import RESULTS_DIR
+from benchmarks.common import PRECISIONS, RESULTS_DIR, profile_results_name
 from benchmarks.markdown import load_results, markdown_table, min_median_max, written_at
 
 
@@ -35,15 +35,14 @@ def _speed_rows() -> List[List[str]]:
         if "float32_speedup_vs_pytorch" in speed:
             rows.append(["training speed, ours in float32 against the plain PyTorch loop",
                          f"{speed['float32_speedup_vs_pytorch']}x (median real tokens/s)"])
-    profile = load_results("training_profile")
-    if profile:
+    for profile in filter(None, map(load_results, map(profile_results_name, PRECISIONS))):
         peak = profile["matmul_peak_flops"]
         for name, values in profile["optimizers"].items():
             shares = ", ".join(f"{kind} {share:.0%}" for kind, share in sorted(
                 values["kernel_share"].items(), key=lambda item: -item[1]))
             passes = values["pass_seconds"]
             per_step = sum(values["kernel_seconds"].values()) / values["steps"]
-            rows.append([f"profile of the default's training "
+            rows.append([f"profile of training "
                          f"({profile['precision']}), {name}",
                          f"op kernel time {per_step * 1000:.0f} ms per step: {shares}; the "
                          f"multiplies' kernels at "

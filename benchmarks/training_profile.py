@@ -28,7 +28,8 @@ from typing import Dict
 import tensorflow as tf
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
-from benchmarks.common import in_fresh_process, print_result, spread, write_results
+from benchmarks.common import (
+    PRECISIONS, in_fresh_process, print_result, profile_results_name, spread, write_results)
 from benchmarks.training_speed import (
     DEFAULT_POLICY, compiled_classifier, computed_tokens, encoded_sentences, keras_adam,
     matmul_peak, our_batches, sample_parser, training_flops)
@@ -86,7 +87,8 @@ def kernel_seconds(trace_dir: str) -> Dict[str, Dict[str, float]]:
 
 
 def profile(optimizer: str, args) -> dict:
-    """Op kernel time by kind over --passes profiled passes, training with ``optimizer``."""
+    """Op kernel time by kind over --passes profiled passes, training with ``optimizer``
+    in --precision."""
     checkpoint = resolve_checkpoint(args.checkpoint)
     pad_id = read_special_ids(checkpoint.vocab_file).pad
     input_ids, casing, labels, _, tags = encoded_sentences(args.data_dir, checkpoint,
@@ -96,7 +98,7 @@ def profile(optimizer: str, args) -> dict:
     real, padded, squared = computed_tokens(batches)
     steps = sum(1 for _ in batches)
     passes = []
-    with keras_policy(DEFAULT_POLICY), tempfile.TemporaryDirectory() as trace_dir:
+    with keras_policy(args.precision), tempfile.TemporaryDirectory() as trace_dir:
         classifier = compiled_classifier(checkpoint, tags, batches,
                                          TrainingConfig().casing_embedding,
                                          jit_compile=False,
@@ -127,6 +129,9 @@ def profile(optimizer: str, args) -> dict:
 def main() -> None:
     parser = sample_parser(__doc__)
     parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_POLICY,
+                        help="the policy to train in (default: the default configuration's "
+                             "on this CPU); the results go to training_profile_<precision>.json")
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
                         help="Profile only this optimizer and print its result as JSON (used "
                              "internally: each runs in a fresh process).")
@@ -134,12 +139,13 @@ def main() -> None:
     if args.optimizer:
         print_result(profile(args.optimizer, args))
         return
-    peak = matmul_peak(tf.bfloat16 if DEFAULT_POLICY == "mixed_bfloat16" else tf.float32)
-    results = {"precision": DEFAULT_POLICY, "matmul_peak_flops": peak, "optimizers": {}}
+    peak = matmul_peak(tf.bfloat16 if args.precision == "mixed_bfloat16" else tf.float32)
+    results = {"precision": args.precision, "matmul_peak_flops": peak, "optimizers": {}}
     for name in OPTIMIZERS:
         values = in_fresh_process("benchmarks.training_profile", [
-            "--optimizer", name, "--data-dir", str(args.data_dir), "--checkpoint",
-            args.checkpoint, "--sentences", str(args.sentences), "--passes", str(args.passes)])
+            "--optimizer", name, "--precision", args.precision, "--data-dir", str(args.data_dir),
+            "--checkpoint", args.checkpoint, "--sentences", str(args.sentences),
+            "--passes", str(args.passes)])
         results["optimizers"][name] = values
         seconds = values["pass_seconds"]
         print(f"{name}: {args.passes} passes of {values['steps'] // args.passes} steps, "
@@ -150,7 +156,7 @@ def main() -> None:
                   f"{values['kernel_share'][kind]:6.1%}  {values['top_op_types'][kind]}")
         print(f"  matmul kernels at {values['matmul_kernel_flops_per_second'] / peak:.1%} of "
               f"peak", flush=True)
-    print(f"results: {write_results('training_profile', results)}")
+    print(f"results: {write_results(profile_results_name(args.precision), results)}")
 
 
 if __name__ == "__main__":
