@@ -79,8 +79,10 @@ def seed_style_batches(input_ids, labels, longest: int, pad_id: int) -> tf.data.
     ids = input_ids.to_tensor(pad_id, shape=[None, longest])
     mask = tf.ones_like(input_ids).to_tensor(0, shape=[None, longest])
     gold = labels.to_tensor(-100, shape=[None, longest])
+    # Without tf.data's autotuning thread, like ours (modules/trainer/dataset.py).
     return tf.data.Dataset.from_tensor_slices(
-        ({"input_ids": ids, "attention_mask": mask}, gold)).batch(8)
+        ({"input_ids": ids, "attention_mask": mask}, gold)).batch(8).with_options(
+        dataset.WITHOUT_AUTOTUNING)
 
 
 def our_batches(input_ids, casing, labels, pad_id: int, max_length: int,

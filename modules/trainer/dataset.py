@@ -31,6 +31,15 @@ _FEATURE_SPEC = {key: tf.io.VarLenFeature(tf.int64) for key in
 _DOCUMENTS_PER_CALL = 32
 
 
+# tf.data's autotuning thread sleeps between rounds, 10 ms at first and twice as long
+# each time, up to a minute, and an iterator Keras' fit made is freed only once that
+# sleep ends: each fit stalled up to a minute at its end, and a benchmark pass over a
+# finite dataset ended at 10.23 s, 20.47 s or 40.95 s, whatever its work (README,
+# "Speed without native bf16"). Without the thread, AUTOTUNE parallelism means every
+# core and the prefetch buffer still grows as needed.
+WITHOUT_AUTOTUNING = tf.data.Options()
+WITHOUT_AUTOTUNING.autotune.enabled = False
+
 # Bucket bounds: narrow where CoNLL's windows are (a sentence is about 22 pieces),
 # and few for XLA, which compiles once per padded length.
 _NARROW_BOUNDS = (*range(8, 64, 4), *range(64, 128, 8), *range(128, 256, 16), 256, 320, 384, 448)
@@ -115,4 +124,5 @@ def batched(windows: tf.data.Dataset, batch_size: int, max_length: int, pad_id: 
             .map(lambda ids, mask, casing, labels: (
                 {features.INPUT_IDS: ids, features.ATTENTION_MASK: mask,
                  features.CASING: casing}, labels))
-            .prefetch(tf.data.AUTOTUNE))
+            .prefetch(tf.data.AUTOTUNE)
+            .with_options(WITHOUT_AUTOTUNING))
