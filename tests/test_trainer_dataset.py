@@ -101,3 +101,12 @@ def test_batches_pad_to_their_longest_window_or_for_xla_to_the_bucket_bound(
                               static_shapes=static_shapes)
     shapes = sorted(inputs["input_ids"].shape[1] for inputs, _ in batches)
     assert shapes == widths
+
+
+def test_batches_run_without_the_autotuning_thread(tmp_path):
+    # Its doubling sleep held up every fit's end (modules/trainer/dataset.py).
+    write_shuffled(tmp_path / "part.gz", {"a": [[1, 2, 3], [4]]})
+    batches = dataset.batched(dataset.windows_dataset(str(tmp_path / "*.gz"), 512), 2, 512, 0,
+                              shuffle_seed=1)
+    assert batches.options().autotune.enabled is False
+    assert sum(1 for _ in batches) == 1
