@@ -49,15 +49,19 @@ test: setup
 test-all: setup
 	$(BIN)/python -m pytest -m "slow or not slow"
 
-# Every benchmark number of the README (about 2 hours on 2 cores); results in
+# Every benchmark number of the README (about 4 hours on 2 cores); results in
 # benchmarks/results/*.json; benchmarks.table regenerates the README's result sections.
-bench: setup
+bench: setup torch-env
 	$(BIN)/python -m benchmarks.ingestion --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.transform --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.span_drift --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.beam_workers --data-dir $(DATA_DIR)
 	$(BIN)/python -m benchmarks.training_speed --data-dir $(DATA_DIR)
-	$(BIN)/python -m benchmarks.training_profile --data-dir $(DATA_DIR)
+	$(BIN)/python -m benchmarks.training_profile --data-dir $(DATA_DIR) --precision mixed_bfloat16
+	$(BIN)/python -m benchmarks.training_profile --data-dir $(DATA_DIR) --precision float32
+	$(BIN)/python -m benchmarks.main_run --data-dir $(DATA_DIR) --work-dir bench_runs/main-run -- --mixed-precision float32
+	$(BIN)/python -m benchmarks.resume --data-dir $(DATA_DIR) --work-dir bench_runs/resume --uninterrupted-root bench_runs/main-run/seed-42/root -- --mixed-precision float32
+	$(BIN)/python -m benchmarks.warm_start --source $(DATA_DIR) --work-dir bench_runs/warm-start --fresh
 	$(BIN)/python -m benchmarks.quality --data-dir $(DATA_DIR) --work-dir bench_runs
 	$(BIN)/python -m benchmarks.context_inference --pipeline-roots bench_runs/main-seed42/root bench_runs/main-seed42-context-ablation/root
 	$(BIN)/python -m benchmarks.serving --data-dir $(DATA_DIR) --serving-dir bench_runs/main-seed42/serving

@@ -19,6 +19,7 @@ from benchmarks.common import RESULTS_DIR
 from benchmarks.continuous_tables import span_drift_section, warm_start_section
 from benchmarks.markdown import load_results, markdown_table, min_median_max, written_at
 from benchmarks.serving_tables import rollout_section, server_batching_section
+from benchmarks.run_time_tables import main_run_section, resume_section
 from benchmarks.speed_table import benchmark_section
 
 README = RESULTS_DIR.parents[1] / "README.md"
@@ -197,7 +198,8 @@ DOCUMENTS: Dict[pathlib.Path, Sections] = {
              "context-inference": context_inference_section,
              "export": export_section, "beam-workers": beam_workers_section,
              "span-drift": span_drift_section, "warm-start": warm_start_section,
-             "benchmarks": benchmark_section},
+             "benchmarks": benchmark_section, "main-run": main_run_section,
+             "resume": resume_section},
     SERVING_README: {"server-batching": server_batching_section, "rollout": rollout_section}}
 
 

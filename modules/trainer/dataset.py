@@ -35,8 +35,8 @@ _DOCUMENTS_PER_CALL = 32
 # each time, up to a minute, and an iterator Keras' fit made is freed only once that
 # sleep ends: each fit stalled up to a minute at its end, and a benchmark pass over a
 # finite dataset ended at 10.23 s, 20.47 s or 40.95 s, whatever its work (README,
-# "Speed without native bf16"). Without the thread, AUTOTUNE parallelism means every
-# core and the prefetch buffer still grows as needed.
+# "Benchmarks"). Without the thread, AUTOTUNE parallelism means every core and the
+# prefetch buffer still grows as needed.
 WITHOUT_AUTOTUNING = tf.data.Options()
 WITHOUT_AUTOTUNING.autotune.enabled = False
 

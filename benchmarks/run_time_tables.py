@@ -1,0 +1,59 @@
+"""README.md's sections on whole runs: the main profile's wall time and where it goes
+(benchmarks.main_run), and a killed run resumed (benchmarks.resume)."""
+
+from benchmarks.markdown import load_results, machine_of, markdown_table, written_at
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+def _other_seconds(run: dict) -> float:
+    """The pipeline's time outside the Trainer and the Evaluator."""
+    return (run["pipeline_seconds"] - run["trainer_seconds"]
+            - run["component_seconds"]["NerEvaluator"])
+
+
+def main_run_section() -> str:
+    results = load_results("main_run")
+    if not results:
+        return "No results yet: run `python -m benchmarks.main_run --work-dir DIR`."
+    rows = [[str(run["seed"]), run["mixed_precision"], f"**{_minutes(run['pipeline_seconds'])}**",
+             _minutes(run["command_seconds"]), _minutes(run["trainer_seconds"]),
+             _minutes(run["fit_seconds"]), f"{run['export_seconds']:.0f} s",
+             f"{run['component_seconds']['NerEvaluator']:.0f} s",
+             f"{_other_seconds(run):.0f} s",
+             f"{run['test_entity_f1']:.4f}", f"{run['test_argmax_entity_f1']:.4f}"]
+            for run in results["runs"]]
+    options = " ".join(results["options"]) or "(none)"
+    return (markdown_table(["seed", "precision", "pipeline", "command", "Trainer", "of it: fit",
+                            "of it: export", "NerEvaluator", "other components",
+                            "test entity F1", "argmax decoding"], rows)
+            + f"\n\nGoal: the pipeline within {_minutes(results['goal_seconds'])}: "
+              f"{'met' if results['goal_met'] else '**not met**'} by every run. Options: "
+              f"`{options}`. On {machine_of('main_run')}; written {written_at('main_run')} UTC "
+              f"by `python -m benchmarks.main_run`.")
+
+
+def resume_section() -> str:
+    results = load_results("resume")
+    if not results:
+        return "No results yet: run `python -m benchmarks.resume --work-dir DIR`."
+    rerun, uninterrupted = results["rerun"], results["uninterrupted"]
+    rows = [[f"killed at {results['kill_at']:.0%} of training, then rerun",
+             f"killed at {results['killed_at_step']}, resumed from "
+             f"{results['resumed_from_step']}; {rerun['trained_steps']} of "
+             f"{rerun['total_steps']}",
+             f"{results['trainer_seconds_before_kill']:.0f} s + {rerun['trainer_seconds']:.0f} s "
+             f"= **{results['trainer_seconds_killed_plus_rerun']:.0f} s**",
+             f"{rerun['test_entity_f1']:.4f}"],
+            ["uninterrupted", f"{uninterrupted['trained_steps']} of "
+                              f"{uninterrupted['total_steps']}",
+             f"**{uninterrupted['trainer_seconds']:.0f} s**",
+             f"{uninterrupted['test_entity_f1']:.4f}"]]
+    options = " ".join(results["options"]) or "(none)"
+    return (markdown_table(["run", "optimizer steps", "Trainer", "test entity F1"], rows)
+            + f"\n\nThe kill and the resume cost {results['extra_trainer_seconds']:.0f} s of "
+              f"Trainer time; {results['steps_trained_twice']} steps were trained twice. Main "
+              f"profile, options `{options}`, on {machine_of('resume')}; written "
+              f"{written_at('resume')} UTC by `python -m benchmarks.resume`.")
