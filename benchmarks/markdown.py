@@ -16,9 +16,14 @@ def written_at(name: str) -> str:
     return json.loads((RESULTS_DIR / f"{name}.json").read_text())["date"][:16].replace("T", " ")
 
 
+def load_machine(name: str) -> dict:
+    """The machine a results file was written on (benchmarks.common.machine)."""
+    return json.loads((RESULTS_DIR / f"{name}.json").read_text())["machine"]
+
+
 def machine_of(name: str) -> str:
     """The CPU and cores a results file was written on."""
-    machine = json.loads((RESULTS_DIR / f"{name}.json").read_text())["machine"]
+    machine = load_machine(name)
     return f"{machine['cpu']}, {machine['cores']} cores"
 
 

@@ -1,11 +1,18 @@
 """README.md's sections on whole runs: the main profile's wall time and where it goes
 (benchmarks.main_run), and a killed run resumed (benchmarks.resume)."""
 
-from benchmarks.markdown import load_results, machine_of, markdown_table, written_at
+from benchmarks.markdown import (
+    load_machine, load_results, machine_of, markdown_table, written_at)
 
 
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min"
+
+
+def _cpu_kind(machine: dict) -> str:
+    """Whether float32 was the CPU's own choice: its vector flags and native bf16."""
+    bf16 = "computes bf16 natively" if machine["bf16_native"] else "no native bf16"
+    return f"{', '.join(machine['cpu_flags'])}; {bf16}"
 
 
 def _other_seconds(run: dict) -> float:
@@ -31,8 +38,8 @@ def main_run_section() -> str:
                             "test entity F1", "argmax decoding"], rows)
             + f"\n\nGoal: the pipeline within {_minutes(results['goal_seconds'])}: "
               f"{'met' if results['goal_met'] else '**not met**'} by every run. Options: "
-              f"`{options}`. On {machine_of('main_run')}; written {written_at('main_run')} UTC "
-              f"by `python -m benchmarks.main_run`.")
+              f"`{options}`. On {machine_of('main_run')} ({_cpu_kind(load_machine('main_run'))})"
+              f"; written {written_at('main_run')} UTC by `python -m benchmarks.main_run`.")
 
 
 def resume_section() -> str:
