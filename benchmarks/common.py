@@ -46,9 +46,6 @@ def write_results(name: str, results: Dict[str, Any]) -> pathlib.Path:
     return path
 
 
-PRECISIONS = ("float32", "mixed_bfloat16")
-
-
 def profile_results_name(precision: str) -> str:
     """benchmarks.training_profile's results, one file per precision."""
     return f"training_profile_{precision}"

@@ -93,10 +93,9 @@ def recorded_run(config, seconds: Optional[float] = None) -> dict:
     evaluation = run_summary.output_artifacts(store, executions["NerEvaluator"])["evaluation"]
     with open(pathlib.Path(evaluation.uri) / "metrics.json") as handle:
         metrics = json.load(handle)
-    model_run = run_summary.output_artifacts(store, executions["Trainer"])["model_run"]
-    with open(pathlib.Path(model_run.uri) / HISTORY_FILE) as handle:
-        # Runs made before the Trainer recorded its policy asked for one, never 'auto'.
-        policy = json.load(handle).get("precision_policy", config.training.mixed_precision)
+    # Runs made before the Trainer recorded its policy asked for one, never 'auto'.
+    policy = trainer_history(store, executions).get("precision_policy",
+                                                    config.training.mixed_precision)
     return {
         "seed": config.training.seed,
         "mixed_precision": policy,
@@ -115,6 +114,12 @@ def recorded_run(config, seconds: Optional[float] = None) -> dict:
                            "accuracy": values["accuracy"], "loss": values["loss"]}
                    for split, values in metrics["splits"].items()},
     }
+
+
+def trainer_history(store, executions) -> dict:
+    """The Trainer's history.json (steps, epochs, how it started, its seconds)."""
+    model_run = run_summary.output_artifacts(store, executions["Trainer"])["model_run"]
+    return json.loads((pathlib.Path(model_run.uri) / HISTORY_FILE).read_text())
 
 
 def latest_run(pipeline_root: str):

@@ -2,8 +2,9 @@
 
 from typing import List
 
-from benchmarks.common import PRECISIONS, RESULTS_DIR, profile_results_name
+from benchmarks.common import RESULTS_DIR, profile_results_name
 from benchmarks.markdown import load_results, markdown_table, min_median_max, written_at
+from contracts.training import TRAINING_POLICIES
 
 
 def _speed_rows() -> List[List[str]]:
@@ -35,7 +36,7 @@ def _speed_rows() -> List[List[str]]:
         if "float32_speedup_vs_pytorch" in speed:
             rows.append(["training speed, ours in float32 against the plain PyTorch loop",
                          f"{speed['float32_speedup_vs_pytorch']}x (median real tokens/s)"])
-    for profile in filter(None, map(load_results, map(profile_results_name, PRECISIONS))):
+    for profile in filter(None, map(load_results, map(profile_results_name, TRAINING_POLICIES))):
         peak = profile["matmul_peak_flops"]
         for name, values in profile["optimizers"].items():
             shares = ", ".join(f"{kind} {share:.0%}" for kind, share in sorted(

@@ -29,7 +29,7 @@ import tensorflow as tf
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
 from benchmarks.common import (
-    PRECISIONS, in_fresh_process, print_result, profile_results_name, spread, write_results)
+    in_fresh_process, print_result, profile_results_name, spread, write_results)
 from benchmarks.training_speed import (
     DEFAULT_POLICY, compiled_classifier, computed_tokens, encoded_sentences, keras_adam,
     matmul_peak, our_batches, sample_parser, training_flops)
@@ -37,7 +37,7 @@ from modules.trainer.optimizer import make_optimizer
 from modules.trainer.precision import keras_policy
 from modules.transform.tokenization import read_special_ids
 from contracts.checkpoint import resolve_checkpoint
-from contracts.training import TrainingConfig
+from contracts.training import TRAINING_POLICIES, TrainingConfig
 
 KINDS = ("matrix multiplies", "optimizer", "layout", "embedding", "element-wise")
 _LAYOUT_OPS = {"Transpose", "_MklTranspose", "Reshape", "StridedSlice", "StridedSliceGrad",
@@ -129,7 +129,7 @@ def profile(optimizer: str, args) -> dict:
 def main() -> None:
     parser = sample_parser(__doc__)
     parser.add_argument("--passes", type=int, default=3)
-    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_POLICY,
+    parser.add_argument("--precision", choices=TRAINING_POLICIES, default=DEFAULT_POLICY,
                         help="the policy to train in (default: the default configuration's "
                              "on this CPU); the results go to training_profile_<precision>.json")
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS),

@@ -27,9 +27,8 @@ import sys
 from typing import Dict, List
 
 from benchmarks.common import DEFAULT_DATA_DIR, RESULTS_DIR, write_results
-from benchmarks.quality import latest_run, recorded_run
+from benchmarks.quality import latest_run, recorded_run, trainer_history
 from benchmarks.split_spans import split_spans
-from contracts.files import HISTORY_FILE
 from contracts.weights import WARM
 from pipeline import run_summary
 
@@ -54,8 +53,7 @@ def _run(work: pathlib.Path, seed: int, chain: str, span: int, extra: List[str])
     with open(log, "w") as handle:
         subprocess.run(command, check=True, stdout=handle, stderr=subprocess.STDOUT)
     config, store, executions = latest_run(str(root / "root"))
-    model_run = run_summary.output_artifacts(store, executions["Trainer"])["model_run"]
-    history = json.loads((pathlib.Path(model_run.uri) / HISTORY_FILE).read_text())
+    history = trainer_history(store, executions)
     blessing = run_summary.output_artifacts(store, executions["NerEvaluator"])["blessing"]
     recorded = recorded_run(config)
     kind = history["initialized"]["kind"]

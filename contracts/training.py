@@ -21,6 +21,10 @@ RESUME_CONFIG_KEY = "resume"
 Check = Callable[[Any], Optional[str]]
 
 
+# The Keras precision policies training can run in ('auto' picks one per CPU).
+TRAINING_POLICIES = ("float32", "mixed_bfloat16")
+
+
 def option(default, help_text: str, check: Optional[Check] = None):
     """A dataclass field with its command-line help text and the rule its values follow."""
     metadata = {"help": help_text, **({"check": check} if check else {})}
@@ -167,7 +171,7 @@ class TrainingConfig:
         "auto", "Keras precision policy for training: 'float32', 'mixed_bfloat16', or 'auto' "
                    "(mixed_bfloat16 where the CPU/GPU computes bf16 natively, else float32). "
                    "The exported model computes in float32 whatever trained it.",
-        one_of("float32", "mixed_bfloat16", "auto"))
+        one_of(*TRAINING_POLICIES, "auto"))
 
     decoding: str = option(
         "viterbi", "How the exported model picks each word's tag: 'viterbi' (the best tag "

@@ -141,13 +141,13 @@ def run_fn(fn_args) -> None:
         step_losses = StepLossLog(loss_record_interval(total_steps))
         backup = resume.ResumableBackup(backup_dir, resume_config.every, validation,
                                         step_losses, restored, outputs.chief)
-        started = time.monotonic()
+        fit_started = time.monotonic()
         trained_steps = train(classifier, train_input, steps_per_epoch, total_steps,
                               [RaiseOnNaN(), ProgressLog(total_steps), step_losses, validation,
                                tf_keras.callbacks.TensorBoard(model_run_dir), backup],
                               restored.epochs_to_fit(epochs))
 
-    fit_seconds = time.monotonic() - started
+    fit_seconds = time.monotonic() - fit_started
     tf.io.gfile.makedirs(model_run_dir)
     save_curves(validation.history, model_run_dir)
     save_step_curve(step_losses.record(), validation.history, model_run_dir,
