@@ -110,3 +110,20 @@ def test_batches_run_without_the_autotuning_thread(tmp_path):
                               shuffle_seed=1)
     assert batches.options().autotune.enabled is False
     assert sum(1 for _ in batches) == 1
+
+
+def test_a_piece_budget_batches_short_windows_in_larger_numbers():
+    assert dataset.bucket_batch_sizes([8, 12, 513], 2, pieces_per_batch=28) == [4, 2, 2, 2]
+    assert dataset.bucket_batch_sizes([8, 12, 513], 2) == [2, 2, 2, 2]
+
+
+def test_evaluation_batches_hold_every_window_once(tmp_path):
+    sentences = [[1, 2]] * 5 + [list(range(1, 21))] * 3  # windows of 4 and of 22 pieces
+    write_shuffled(tmp_path / "part.gz", {"a": sentences})
+    batches = list(dataset.batched(dataset.windows_dataset(str(tmp_path / "*.gz"), 512), 2,
+                                   512, 0, pieces_per_batch=35))
+    sizes = sorted((int(inputs["input_ids"].shape[0]), int(inputs["input_ids"].shape[1]))
+                   for inputs, _ in batches)
+    # 35 pieces hold 5 windows of the bucket below 8 pieces, but fewer than the floor of
+    # 2 of the bucket of 20 to 23 pieces.
+    assert sizes == [(1, 22), (2, 22), (5, 4)]

@@ -8,6 +8,7 @@ import tensorflow as tf
 import tf_keras
 
 from modules.trainer.callbacks import EpochValidation, StepLossLog, loss_record_interval
+from modules.transform.tokenization import IGNORED_LABEL
 from tests.conftest import CONLL
 
 
@@ -51,3 +52,34 @@ def test_epoch_validation_records_the_optimizers_step():
     validation.on_epoch_end(0, {"loss": 1.0})
     assert validation.history == [{"epoch": 1, "step": 3, "loss": 1.0, "eval_loss": 0.5,
                                    "eval_accuracy": 0.9, "eval_entity_f1": 0.7}]
+
+
+class _Predicts(tf_keras.Model):
+    """Logits that back the label id in inputs["predicted"] by a margin of 20."""
+
+    def call(self, inputs, training=False):
+        return tf.one_hot(inputs["predicted"], len(CONLL.labels)) * 20.0
+
+
+def test_epoch_validation_scores_loss_accuracy_and_entity_f1_over_batches_of_any_width():
+    ids = CONLL.label_to_id
+    ignored = IGNORED_LABEL
+
+    def batch(gold, predicted):
+        return ({"predicted": tf.constant([[ids.get(t, 0) for t in row] for row in predicted])},
+                tf.constant([[ids.get(t, ignored) for t in row] for row in gold], tf.int64))
+
+    batches = [
+        batch([["B-PER", "I-PER", "O", "-"], ["O", "B-LOC", "-", "-"]],
+              [["B-PER", "I-PER", "O", "O"], ["O", "B-ORG", "O", "O"]]),
+        batch([["B-MISC", "O", "O"]], [["B-MISC", "O", "B-LOC"]]),
+    ]
+    validation = EpochValidation(batches, patience=2, labels=CONLL.labels)
+    validation.set_model(_Predicts())
+    scores = validation.evaluate()
+    # 8 labelled positions, 2 of them wrong at a loss of about 20 each; entities: PER and
+    # MISC found, LOC missed, ORG and LOC made up (precision 2/4, recall 2/3).
+    assert scores["eval_accuracy"] == 6 / 8
+    assert scores["eval_loss"] == pytest.approx(2 * 20 / 8, rel=1e-3)
+    assert scores["eval_entity_f1"] == pytest.approx(2 * (1 / 2) * (2 / 3) / (1 / 2 + 2 / 3))
+    assert validation.evaluate() == scores  # a second epoch, with the function traced once

@@ -29,15 +29,15 @@ def optimizer_steps(model: tf_keras.Model) -> int:
     return int(model.optimizer.iterations.numpy())  # int() refuses a distributed variable
 
 
-def window_tags(logits: np.ndarray, labels: np.ndarray, names: Sequence[str]
+def window_tags(predictions: np.ndarray, labels: np.ndarray, names: Sequence[str]
                 ) -> Tuple[List[List[str]], List[List[str]]]:
     """Gold and predicted tag sequences of each window, over labelled positions;
-    ``names`` are the tags in label-id order."""
+    ``predictions`` are label ids, ``names`` the tags in label-id order."""
     gold, predicted = [], []
-    for row_logits, row_labels in zip(logits, labels):
+    for row_predictions, row_labels in zip(predictions, labels):
         keep = row_labels != IGNORED_LABEL
         gold.append([names[i] for i in row_labels[keep]])
-        predicted.append([names[i] for i in row_logits[keep].argmax(-1)])
+        predicted.append([names[i] for i in row_predictions[keep]])
     return gold, predicted
 
 
@@ -57,24 +57,29 @@ class EpochValidation(tf_keras.callbacks.Callback):
         self.labels = tuple(labels)
         self.best_f1, self.best_epoch, self.best_weights = -1.0, -1, None
         self.history: List[Dict[str, float]] = []
+        self._score = None
+
+    def _score_batch(self, inputs, labels):
+        """Arg-max label ids and the summed loss of the labelled positions."""
+        logits = self.model(inputs, training=False)
+        labelled = tf.reduce_sum(tf.cast(labels != IGNORED_LABEL, tf.float32))
+        return tf.argmax(logits, -1), masked_loss(labels, logits) * labelled, labelled
 
     def evaluate(self) -> Dict[str, float]:
-        losses, weights, correct, gold, predicted = [], [], 0, [], []
-        predict = tf.function(lambda inputs: self.model(inputs, training=False),
-                              reduce_retracing=True, autograph=False)
+        if self._score is None:  # traced once for every epoch; batch shapes vary
+            self._score = tf.function(self._score_batch, reduce_retracing=True,
+                                      autograph=False)
+        loss, labelled, correct, gold, predicted = 0.0, 0.0, 0, [], []
         for inputs, labels in self.eval_batches:
-            logits = predict(inputs)
-            labelled = int(tf.reduce_sum(tf.cast(labels != IGNORED_LABEL, tf.int32)))
-            losses.append(float(masked_loss(labels, logits)) * labelled)
-            weights.append(labelled)
-            batch_gold, batch_predicted = window_tags(logits.numpy(), labels.numpy(),
-                                                       self.labels)
-            correct += sum(g == p for gs, ps in zip(batch_gold, batch_predicted)
-                           for g, p in zip(gs, ps))
+            batch_predictions, batch_loss, batch_labelled = self._score(inputs, labels)
+            batch_predictions, labels = batch_predictions.numpy(), labels.numpy()
+            loss, labelled = loss + float(batch_loss), labelled + float(batch_labelled)
+            correct += int(np.sum((batch_predictions == labels) & (labels != IGNORED_LABEL)))
+            batch_gold, batch_predicted = window_tags(batch_predictions, labels, self.labels)
             gold += batch_gold
             predicted += batch_predicted
-        total = max(sum(weights), 1)
-        return {"eval_loss": sum(losses) / total, "eval_accuracy": correct / total,
+        total = max(labelled, 1.0)
+        return {"eval_loss": loss / total, "eval_accuracy": correct / total,
                 "eval_entity_f1": float(f1_score(gold, predicted))}
 
     def state(self) -> Dict:

@@ -101,16 +101,18 @@ def run_fn(fn_args) -> None:
     pad_id = read_special_ids(checkpoint.vocab_file).pad
     inventory = read_inventory(fn_args.transform_output)
 
-    def batches(files, batch_size=hp.batch_size, shard=None, shuffle_seed=hp.seed):
+    def batches(files, batch_size=hp.batch_size, shard=None, shuffle_seed=hp.seed,
+                pieces_per_batch=0):
         return dataset.batched(dataset.windows_dataset(files, max_length, shard, context_length),
                                batch_size, max_length, pad_id, shuffle_seed,
-                               static_shapes=hp.jit_compile)
+                               static_shapes=hp.jit_compile, pieces_per_batch=pieces_per_batch)
 
     resume_config = ResumeConfig(**fn_args.custom_config[RESUME_CONFIG_KEY])
     backup_dir = os.path.join(resume_config.root, resume.resume_key(fn_args))
     restored = resume.peek(backup_dir)
     model_run_dir = outputs.dir(fn_args.model_run_dir)
-    eval_batches = batches(fn_args.eval_files, shuffle_seed=None)
+    eval_batches = batches(fn_args.eval_files, shuffle_seed=None,
+                           pieces_per_batch=dataset.EVALUATION_PIECES_PER_BATCH)
     steps_per_epoch = count_batches(batches(fn_args.train_files))
     # train() cannot repeat it; a resumed run skips the batches the backup trained.
     train_input = distribution.distributed_input(
