@@ -101,6 +101,7 @@ def recorded_run(config, seconds: Optional[float] = None) -> dict:
         "mixed_precision": policy,
         "document_context": config.training.document_context,
         "casing_embedding": config.training.casing_embedding,
+        "freeze_embeddings": config.training.freeze_embeddings,
         "epochs": config.training.epochs,
         "batch_size": config.training.batch_size,
         "run_seconds": round(seconds, 1),
@@ -129,8 +130,10 @@ def latest_run(pipeline_root: str):
     store = run_summary.open_store(config.resolved_metadata_path)
     executions = run_summary.latest_run_executions(store, config.pipeline_name)
     training = trainer_config(executions)[TRAINING_CONFIG_KEY]
-    # Runs made before --casing-embedding existed trained without it.
-    config.training = TrainingConfig(**{"casing_embedding": False, **training})
+    # Runs made before --casing-embedding existed trained without it, and those made
+    # before --freeze-embeddings trained the embeddings.
+    config.training = TrainingConfig(**{"casing_embedding": False, "freeze_embeddings": False,
+                                        **training})
     return config, store, executions
 
 

@@ -36,8 +36,10 @@ def _casing(run: dict) -> str:
 
 
 def _settings(run: dict) -> str:
+    # Runs recorded before --freeze-embeddings trained the embedding layer.
+    embeddings = "frozen" if run.get("freeze_embeddings") else "trained"
     return (f"document context {_context(run)}, casing embedding {_casing(run)}, "
-            f"{run['epochs']} epochs, {run['mixed_precision']}")
+            f"embedding layer {embeddings}, {run['epochs']} epochs, {run['mixed_precision']}")
 
 
 def _mean_f1(runs: list) -> str:
@@ -70,7 +72,7 @@ def quality_section() -> str:
         ["run of", "seed", "casing embedding", "document context", "epochs", "batch",
          "precision", "split", "entity P", "entity R", "entity F1", "word accuracy",
          "loss", "entity F1 per type"], rows)
-    summary = f"Default configuration ({_settings(runs[0])}): {_mean_f1(runs)}."
+    summary = f"Main profile ({_settings(runs[0])}): {_mean_f1(runs)}."
     groups: Dict[str, list] = {}
     for run in ablation:
         groups.setdefault(_settings(run), []).append(run)

@@ -37,7 +37,7 @@ from modules.trainer.optimizer import make_optimizer
 from modules.trainer.precision import keras_policy
 from modules.transform.tokenization import read_special_ids
 from contracts.checkpoint import resolve_checkpoint
-from contracts.training import TRAINING_POLICIES, TrainingConfig
+from contracts.training import TRAINING_POLICIES
 
 KINDS = ("matrix multiplies", "optimizer", "layout", "embedding", "element-wise")
 _LAYOUT_OPS = {"Transpose", "_MklTranspose", "Reshape", "StridedSlice", "StridedSliceGrad",
@@ -99,8 +99,7 @@ def profile(optimizer: str, args) -> dict:
     steps = sum(1 for _ in batches)
     passes = []
     with keras_policy(args.precision), tempfile.TemporaryDirectory() as trace_dir:
-        classifier = compiled_classifier(checkpoint, tags, batches,
-                                         TrainingConfig().casing_embedding,
+        classifier = compiled_classifier(checkpoint, tags, batches, as_default=True,
                                          jit_compile=False,
                                          optimizer_factory=OPTIMIZERS[optimizer])
         tf.profiler.experimental.start(trace_dir)

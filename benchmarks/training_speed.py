@@ -91,14 +91,19 @@ def our_batches(input_ids, casing, labels, pad_id: int, max_length: int,
     return dataset.batched(windows, 32, max_length, pad_id, static_shapes=static_shapes)
 
 
-def compiled_classifier(checkpoint, tags, batches: tf.data.Dataset, casing: bool,
+def compiled_classifier(checkpoint, tags, batches: tf.data.Dataset, as_default: bool,
                         jit_compile: bool, optimizer_factory=make_optimizer):
     """The classifier over ``tags`` (in label-id order) compiled as run_fn compiles it,
     in the caller's precision policy
     (precision.keras_policy), after one warm-up pass over ``batches`` that traces
-    every shape."""
+    every shape. ``as_default``: with the default's casing embedding and frozen
+    embeddings; else as the seed trained it, with neither."""
     tf_keras.utils.set_random_seed(0)
-    classifier = TokenClassifier(load_token_classifier(checkpoint.directory, tags), casing=casing)
+    default = TrainingConfig()
+    classifier = TokenClassifier(
+        load_token_classifier(checkpoint.directory, tags),
+        casing=as_default and default.casing_embedding,
+        freeze_embeddings=as_default and default.freeze_embeddings)
     steps = sum(1 for _ in batches)
     # A schedule long enough that no timed pass runs at learning rate 0.
     classifier.compile(optimizer=optimizer_factory(TrainingConfig(), 1000 * steps),
@@ -107,12 +112,12 @@ def compiled_classifier(checkpoint, tags, batches: tf.data.Dataset, casing: bool
     return classifier
 
 
-def train_passes(checkpoint, tags, batches: tf.data.Dataset, casing: bool, jit_compile: bool,
+def train_passes(checkpoint, tags, batches: tf.data.Dataset, as_default: bool, jit_compile: bool,
                  precision: str, optimizer_factory, min_passes: int, min_seconds: float):
     """Seconds of each timed pass (after one warm-up pass that traces every shape)."""
     passes = []
     with keras_policy(precision):
-        classifier = compiled_classifier(checkpoint, tags, batches, casing, jit_compile,
+        classifier = compiled_classifier(checkpoint, tags, batches, as_default, jit_compile,
                                          optimizer_factory)
         while len(passes) < min_passes or sum(passes) < min_seconds:
             start = time.perf_counter()
@@ -223,9 +228,7 @@ def measure_variant(name: str, args) -> dict:
                our_batches(input_ids, casing, labels, pad_id, checkpoint.max_positions,
                            static_shapes=jit)).cache()
     real, padded, squared = computed_tokens(batches)
-    # The seed's model had no casing embedding; ours trains what the default does.
-    uses_casing = style == "ours" and TrainingConfig().casing_embedding
-    passes, classifier = train_passes(checkpoint, tags, batches, uses_casing, jit, precision,
+    passes, classifier = train_passes(checkpoint, tags, batches, style == "ours", jit, precision,
                                       optimizer, args.min_passes, args.min_seconds)
     median = float(np.median(passes))
     return {"pass_seconds": [round(p, 2) for p in passes], "real_tokens": real,

@@ -159,6 +159,11 @@ class TrainingConfig:
         True, "Add a learned embedding of each word's casing as written (lower, Title, "
                "UPPER, ...) to its pieces: an uncased checkpoint otherwise cannot tell "
                "'US' from 'us'.")
+    # Measured on 2 seeds in float32: benchmarks/results/main_run.json (README, "Speed").
+    freeze_embeddings: bool = option(
+        True, "Keep the checkpoint's embedding layer (word-piece, position and token-type "
+              "tables) as it is: fine-tuning then skips the Adam update of the word-piece "
+              "table, about half the encoder's parameters, every step.")
     early_stopping_patience: int = option(
         2, "Stop when eval entity F1 has not improved for this many epochs; the best epoch is kept.",
         at_least(0, integer=True))

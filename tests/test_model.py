@@ -1,11 +1,13 @@
-"""The token classifier's casing embedding, and its float32 copy for export."""
+"""The token classifier's casing embedding, its frozen embeddings, and its float32 copy for export."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_keras
 
+from modules.trainer.losses import masked_loss
 from modules.trainer.model import TokenClassifier, inference_copy, load_token_classifier
-from modules.transform.tokenization import CASINGS
+from modules.transform.tokenization import CASINGS, IGNORED_LABEL
 from tests.conftest import CONLL
 
 
@@ -50,3 +52,30 @@ def test_inference_copy_keeps_the_casing_embedding_in_float32(tiny_checkpoint, i
     assert copy.casing_embedding is not None
     assert all(weight.dtype == tf.float32 for weight in copy.weights)
     np.testing.assert_allclose(copy(inputs).numpy(), classifier(inputs).numpy(), atol=1e-5)
+
+
+def test_frozen_embeddings_stay_as_loaded_while_the_rest_trains(tiny_checkpoint, inputs):
+    classifier = TokenClassifier(load_token_classifier(str(tiny_checkpoint), CONLL.labels),
+                                 casing=True, freeze_embeddings=True)
+    classifier.compile(optimizer=tf_keras.optimizers.SGD(0.5), loss=masked_loss)
+    embeddings = classifier.bert.get_input_embeddings()
+    before = {id(v): v.numpy() for v in classifier.variables}
+    labels = tf.where(inputs["attention_mask"] == 1, 1, IGNORED_LABEL)
+    classifier.train_on_batch(inputs, labels)
+    frozen = {id(v) for v in embeddings.weights}
+    assert frozen and not frozen & {id(v) for v in classifier.trainable_variables}
+    for variable in classifier.variables:
+        changed = not np.array_equal(before[id(variable)], variable.numpy())
+        assert changed == (id(variable) not in frozen), variable.name
+
+
+def test_inference_copy_of_a_classifier_with_frozen_embeddings_computes_the_same(
+        tiny_checkpoint, inputs):
+    """Keras orders a frozen layer's weights last: the copy must follow the same order."""
+    classifier = TokenClassifier(load_token_classifier(str(tiny_checkpoint), CONLL.labels),
+                                 casing=True, freeze_embeddings=True)
+    rng = np.random.default_rng(1)
+    classifier.set_weights([rng.normal(size=w.shape).astype(np.float32) * 0.1
+                            for w in classifier.get_weights()])
+    copy = inference_copy(classifier)
+    np.testing.assert_allclose(copy(inputs).numpy(), classifier(inputs).numpy(), atol=1e-4)

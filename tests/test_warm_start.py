@@ -79,9 +79,10 @@ def test_the_warm_schedule_replaces_epochs_rate_and_warmup_only():
     assert warm.batch_size == 8 and (hp.epochs, hp.learning_rate) == (3, 1e-4)
 
 
-def _export_classifier(tiny_checkpoint, directory, labels, seed):
+def _export_classifier(tiny_checkpoint, directory, labels, seed, freeze_embeddings=False):
     tf.keras.utils.set_random_seed(seed)
-    classifier = TokenClassifier(load_token_classifier(str(tiny_checkpoint), labels), casing=True)
+    classifier = TokenClassifier(load_token_classifier(str(tiny_checkpoint), labels), casing=True,
+                                 freeze_embeddings=freeze_embeddings)
     classifier.casing_embedding.set_weights(
         [np.full(classifier.casing_embedding.get_weights()[0].shape, 0.25, np.float32)])
     root = tf.Module()
@@ -99,6 +100,20 @@ def test_load_weights_copies_every_variable_of_the_export(tiny_checkpoint, tmp_p
     warm_start.load_weights(fresh, str(tmp_path / "export"))
     for expected, actual in zip(trained.variables, fresh.variables):
         np.testing.assert_array_equal(expected.numpy(), actual.numpy())
+
+
+def test_load_weights_matches_variables_by_name_across_frozen_embeddings(tiny_checkpoint,
+                                                                        tmp_path):
+    """A model trained with frozen embeddings lists them last; one without, first."""
+    trained = _export_classifier(tiny_checkpoint, tmp_path / "export", LABELS, seed=1,
+                                 freeze_embeddings=True)
+    fresh = TokenClassifier(load_token_classifier(str(tiny_checkpoint), LABELS), casing=True)
+    unscoped = lambda variable: variable.name.split("/", 1)[-1]  # noqa: E731
+    assert [*map(unscoped, trained.variables)] != [*map(unscoped, fresh.variables)]
+    warm_start.load_weights(fresh, str(tmp_path / "export"))
+    expected = {unscoped(variable): variable.numpy() for variable in trained.variables}
+    for variable in fresh.variables:
+        np.testing.assert_array_equal(expected[unscoped(variable)], variable.numpy())
 
 
 def test_a_model_that_does_not_load_gives_a_cold_start(tiny_checkpoint, tmp_path):

@@ -58,11 +58,17 @@ class TokenClassifier(tf_keras.Model):
     embedding, so that an uncased checkpoint sees the capitals it lower-cases
     away. It starts at zero: the first step computes what the checkpoint does.
     Without it, ``casing`` inputs are ignored.
+
+    With ``freeze_embeddings``, the checkpoint's embedding layer is not trained
+    (the casing embedding still is). Keras lists trainable weights first, so
+    this also orders ``get_weights``: a copy must be made the same way.
     """
 
-    def __init__(self, bert: TFBertForTokenClassification, casing: bool = False, **kwargs):
+    def __init__(self, bert: TFBertForTokenClassification, casing: bool = False,
+                 freeze_embeddings: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.bert = bert
+        bert.get_input_embeddings().trainable = not freeze_embeddings
         self.casing_embedding = None
         if casing:
             self.casing_embedding = tf_keras.layers.Embedding(
@@ -95,7 +101,8 @@ def inference_copy(trained: TokenClassifier) -> TokenClassifier:
     with keras_policy("float32"):
         bert = TFBertForTokenClassification(trained.bert.config)
         bert(bert.dummy_inputs)
-        copy = TokenClassifier(bert, casing=trained.casing_embedding is not None)
+        copy = TokenClassifier(bert, casing=trained.casing_embedding is not None,
+                               freeze_embeddings=not trained.bert.get_input_embeddings().trainable)
     bert.set_weights(trained.bert.get_weights())
     if copy.casing_embedding is not None:
         copy.casing_embedding.set_weights(trained.casing_embedding.get_weights())

@@ -122,7 +122,7 @@ def run_fn(fn_args) -> None:
         with strategy.scope():
             classifier = TokenClassifier(
                 load_token_classifier(checkpoint.directory, inventory.labels),
-                casing=hp.casing_embedding)
+                casing=hp.casing_embedding, freeze_embeddings=hp.freeze_embeddings)
             initialized = initialize(classifier, warm_start.decide(
                 hp.warm_start, fn_args.base_model, checkpoint.directory, checkpoint.fingerprint,
                 inventory.labels, hp.casing_embedding, fn_args.train_files),

@@ -10,7 +10,7 @@ exported classifier's variables into the model about to train.
 
 import json
 import os
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  # the export's signatures call TF Text ops
@@ -97,24 +97,30 @@ def _variable_name(variable: tf.Variable) -> str:
     return name.split("/", 1)[1] if "/" in name else name
 
 
+def _by_name(variables: Sequence[tf.Variable]) -> Dict[str, tf.Variable]:
+    named = {_variable_name(variable): variable for variable in variables}
+    if len(named) != len(variables):
+        raise ValueError("variable names repeat once the model's scope is dropped")
+    return named
+
+
 def load_weights(classifier: tf_keras.Model, base_model: str) -> None:
     """Assigns the exported classifier's weights to ``classifier``'s variables.
 
-    The export keeps the float32 inference copy's variables in the order of the
-    model it copies (modules/trainer/model.py, inference_copy), which is the order
-    of ``classifier.variables`` for a model built the same way. Raises ValueError
-    when count, names or shapes differ.
+    Variables are matched by name without the model's scope, not by order:
+    Keras lists trainable weights first, so a model trained with
+    --freeze-embeddings orders them differently from one trained without.
+    Raises ValueError when the names or shapes differ.
     """
-    exported: List[tf.Variable] = tf.saved_model.load(base_model).classifier.weights
-    variables = classifier.variables
-    if len(exported) != len(variables):
-        raise ValueError(f"{base_model} has {len(exported)} variables, the model "
-                         f"{len(variables)}")
-    for source, target in zip(exported, variables):
-        if (_variable_name(source) != _variable_name(target)
-                or source.shape != target.shape):
-            raise ValueError(f"{base_model}: variable {_variable_name(source)} "
-                             f"{source.shape} does not match {_variable_name(target)} "
-                             f"{target.shape}")
-    for source, target in zip(exported, variables):
-        target.assign(tf.cast(source, target.dtype))
+    exported = _by_name(tf.saved_model.load(base_model).classifier.weights)
+    targets = _by_name(classifier.variables)
+    if exported.keys() != targets.keys():
+        raise ValueError(f"{base_model}: variables differ from the model's: only in the "
+                         f"export {sorted(exported.keys() - targets.keys())[:5]}, only in the "
+                         f"model {sorted(targets.keys() - exported.keys())[:5]}")
+    for name, target in targets.items():
+        if exported[name].shape != target.shape:
+            raise ValueError(f"{base_model}: variable {name} {exported[name].shape} does not "
+                             f"match the model's {target.shape}")
+    for name, target in targets.items():
+        target.assign(tf.cast(exported[name], target.dtype))
