@@ -60,6 +60,7 @@ bench: setup torch-env
 	$(BIN)/python -m benchmarks.training_profile --data-dir $(DATA_DIR) --precision mixed_bfloat16
 	$(BIN)/python -m benchmarks.training_profile --data-dir $(DATA_DIR) --precision float32
 	$(BIN)/python -m benchmarks.main_run --data-dir $(DATA_DIR) --work-dir bench_runs/main-run -- --mixed-precision float32
+	$(BIN)/python -m benchmarks.main_run --data-dir $(DATA_DIR) --work-dir bench_runs/main-run-trained-embeddings --results-name main_run_trained_embeddings -- --mixed-precision float32 --no-freeze-embeddings
 	$(BIN)/python -m benchmarks.resume --data-dir $(DATA_DIR) --work-dir bench_runs/resume --uninterrupted-root bench_runs/main-run/seed-42/root -- --mixed-precision float32
 	$(BIN)/python -m benchmarks.warm_start --source $(DATA_DIR) --work-dir bench_runs/warm-start --fresh
 	$(BIN)/python -m benchmarks.quality --data-dir $(DATA_DIR) --work-dir bench_runs

@@ -1,6 +1,9 @@
 """README.md's sections on whole runs: the main profile's wall time and where it goes
 (benchmarks.main_run), and a killed run resumed (benchmarks.resume)."""
 
+from typing import List
+
+from benchmarks.common import RESULTS_DIR
 from benchmarks.markdown import (
     load_machine, load_results, machine_of, markdown_table, written_at)
 
@@ -21,27 +24,37 @@ def _other_seconds(run: dict) -> float:
             - run["component_seconds"]["NerEvaluator"])
 
 
+def _main_run_names() -> List[str]:
+    """``main_run`` (the default's runs) first, then its comparisons (``--results-name``)."""
+    return sorted((path.stem for path in RESULTS_DIR.glob("main_run*.json")),
+                  key=lambda name: (name != "main_run", name))
+
+
 def main_run_section() -> str:
-    results = load_results("main_run")
-    if not results:
+    names = _main_run_names()
+    if not names:
         return "No results yet: run `python -m benchmarks.main_run --work-dir DIR`."
-    rows = [[str(run["seed"]), run["mixed_precision"],
-             f"**{run['pipeline_seconds']:.1f} s** ({_minutes(run['pipeline_seconds'])})",
-             _minutes(run["command_seconds"]), _minutes(run["trainer_seconds"]),
-             _minutes(run["fit_seconds"]), f"{run['export_seconds']:.0f} s",
-             f"{run['component_seconds']['NerEvaluator']:.0f} s",
-             f"{_other_seconds(run):.0f} s",
-             f"{run['test_entity_f1']:.4f}", f"{run['test_argmax_entity_f1']:.4f}"]
-            for run in results["runs"]]
-    options = " ".join(results["options"]) or "(none)"
-    met = sum(run["pipeline_seconds"] <= results["goal_seconds"] for run in results["runs"])
-    return (markdown_table(["seed", "precision", "pipeline", "command", "Trainer", "of it: fit",
+    rows, notes = [], []
+    for name in names:
+        results = load_results(name)
+        options = " ".join(results["options"]) or "(none)"
+        rows += [[str(run["seed"]), f"`{options}`",
+                  f"**{run['pipeline_seconds']:.1f} s** ({_minutes(run['pipeline_seconds'])})",
+                  _minutes(run["command_seconds"]), _minutes(run["trainer_seconds"]),
+                  _minutes(run["fit_seconds"]), f"{run['export_seconds']:.0f} s",
+                  f"{run['component_seconds']['NerEvaluator']:.0f} s",
+                  f"{_other_seconds(run):.0f} s",
+                  f"{run['test_entity_f1']:.4f}", f"{run['test_argmax_entity_f1']:.4f}"]
+                 for run in results["runs"]]
+        met = sum(run["pipeline_seconds"] <= results["goal_seconds"] for run in results["runs"])
+        notes.append(f"`{options}`: the pipeline within {results['goal_seconds']} s in {met} of "
+                     f"{len(results['runs'])} runs, in {results['runs'][0]['mixed_precision']}, "
+                     f"on {machine_of(name)} ({_cpu_kind(load_machine(name))}); written "
+                     f"{written_at(name)} UTC to {name}.json")
+    return (markdown_table(["seed", "options", "pipeline", "command", "Trainer", "of it: fit",
                             "of it: export", "NerEvaluator", "other components",
                             "test entity F1", "argmax decoding"], rows)
-            + f"\n\nGoal: the pipeline within {results['goal_seconds']} s: met by {met} of "
-              f"{len(results['runs'])} runs. Options: "
-              f"`{options}`. On {machine_of('main_run')} ({_cpu_kind(load_machine('main_run'))})"
-              f"; written {written_at('main_run')} UTC by `python -m benchmarks.main_run`.")
+            + "\n\nBy `python -m benchmarks.main_run`: " + "; ".join(notes) + ".")
 
 
 def resume_section() -> str:
