@@ -163,7 +163,8 @@ class TrainingConfig:
     freeze_embeddings: bool = option(
         True, "Keep the checkpoint's embedding layer (word-piece, position and token-type "
               "tables) as it is: fine-tuning then skips the Adam update of the word-piece "
-              "table, about half the encoder's parameters, every step.")
+              "table, about half the encoder's parameters, every step. A checkpoint without "
+              "weights (random values) trains it anyway.")
     early_stopping_patience: int = option(
         2, "Stop when eval entity F1 has not improved for this many epochs; the best epoch is kept.",
         at_least(0, integer=True))

@@ -6,7 +6,8 @@ import tensorflow as tf
 import tf_keras
 
 from modules.trainer.losses import masked_loss
-from modules.trainer.model import TokenClassifier, inference_copy, load_token_classifier
+from modules.trainer.model import (
+    TokenClassifier, has_weights, inference_copy, load_token_classifier)
 from modules.transform.tokenization import CASINGS, IGNORED_LABEL
 from tests.conftest import CONLL
 
@@ -79,3 +80,9 @@ def test_inference_copy_of_a_classifier_with_frozen_embeddings_computes_the_same
                             for w in classifier.get_weights()])
     copy = inference_copy(classifier)
     np.testing.assert_allclose(copy(inputs).numpy(), classifier(inputs).numpy(), atol=1e-4)
+
+
+def test_only_a_checkpoint_with_weights_has_embeddings_worth_freezing(tiny_checkpoint, tmp_path):
+    assert not has_weights(str(tiny_checkpoint))  # config.json and a vocab: random values
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    assert has_weights(str(tmp_path))

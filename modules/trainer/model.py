@@ -21,6 +21,13 @@ from modules.trainer.precision import keras_policy
 from modules.transform.tokenization import CASINGS
 
 
+def has_weights(checkpoint_dir: str) -> bool:
+    """Whether the checkpoint directory holds weights the TensorFlow model can load
+    (else the model starts from random values)."""
+    directory = pathlib.Path(checkpoint_dir)
+    return (directory / "tf_model.h5").exists() or (directory / "model.safetensors").exists()
+
+
 def load_token_classifier(checkpoint_dir: str, labels: Sequence[str]
                           ) -> TFBertForTokenClassification:
     """The checkpoint's encoder with a new classifier head over ``labels`` (in id order)."""

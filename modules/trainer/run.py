@@ -24,7 +24,8 @@ from modules.trainer.callbacks import (
     PROGRESS, EpochValidation, ProgressLog, RaiseOnNaN, StepLimit, StepLossLog,
     loss_record_interval, optimizer_steps)
 from modules.trainer.losses import MaskedAccuracy, masked_loss
-from modules.trainer.model import TokenClassifier, inference_copy, load_token_classifier
+from modules.trainer.model import (
+    TokenClassifier, has_weights, inference_copy, load_token_classifier)
 from modules.trainer.optimizer import make_optimizer
 from modules.trainer.plots import save_curves, save_step_curve
 from modules.transform.tokenization import read_special_ids
@@ -118,11 +119,13 @@ def run_fn(fn_args) -> None:
     train_input = distribution.distributed_input(
         strategy, hp.batch_size, lambda batch_size, shard: batches(
             fn_args.train_files, batch_size, shard).repeat().skip(restored.step))
+    # Random embeddings (a checkpoint without weights) are not worth keeping.
+    freeze_embeddings = hp.freeze_embeddings and has_weights(checkpoint.directory)
     with precision.keras_policy(policy):
         with strategy.scope():
             classifier = TokenClassifier(
                 load_token_classifier(checkpoint.directory, inventory.labels),
-                casing=hp.casing_embedding, freeze_embeddings=hp.freeze_embeddings)
+                casing=hp.casing_embedding, freeze_embeddings=freeze_embeddings)
             initialized = initialize(classifier, warm_start.decide(
                 hp.warm_start, fn_args.base_model, checkpoint.directory, checkpoint.fingerprint,
                 inventory.labels, hp.casing_embedding, fn_args.train_files),
@@ -132,10 +135,10 @@ def run_fn(fn_args) -> None:
             classifier.compile(optimizer=make_optimizer(schedule, total_steps), loss=masked_loss,
                                metrics=[MaskedAccuracy()], jit_compile=hp.jit_compile)
         PROGRESS.info("Training %d steps in %s: %d epoch(s) of up to %d batches, max length "
-                      "%d, %d entity types, %s", total_steps, policy, epochs, steps_per_epoch,
-                      max_length, len(inventory.types),
+                      "%d, %d entity types, %s, embedding layer %s", total_steps, policy, epochs,
+                      steps_per_epoch, max_length, len(inventory.types),
                       f"document context of {context_length} pieces" if context_length
-                      else "sentences alone")
+                      else "sentences alone", "frozen" if freeze_embeddings else "trained")
         if restored.step:
             PROGRESS.info("Resuming from the backup at step %d in %s", restored.step,
                           backup_dir)
