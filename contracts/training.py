@@ -159,7 +159,8 @@ class TrainingConfig:
         True, "Add a learned embedding of each word's casing as written (lower, Title, "
                "UPPER, ...) to its pieces: an uncased checkpoint otherwise cannot tell "
                "'US' from 'us'.")
-    # Measured on 2 seeds in float32: benchmarks/results/main_run.json (README, "Speed").
+    # Measured on 2 seeds in float32 against --no-freeze-embeddings: benchmarks/results/
+    # main_run*.json (README, "Speed without native bf16").
     freeze_embeddings: bool = option(
         True, "Keep the checkpoint's embedding layer (word-piece, position and token-type "
               "tables) as it is: fine-tuning then skips the Adam update of the word-piece "

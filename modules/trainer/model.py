@@ -21,11 +21,16 @@ from modules.trainer.precision import keras_policy
 from modules.transform.tokenization import CASINGS
 
 
+# The weight files load_token_classifier reads: TensorFlow's own, or PyTorch-format
+# safetensors.
+_TF_WEIGHTS, _SAFETENSORS = "tf_model.h5", "model.safetensors"
+
+
 def has_weights(checkpoint_dir: str) -> bool:
     """Whether the checkpoint directory holds weights the TensorFlow model can load
     (else the model starts from random values)."""
     directory = pathlib.Path(checkpoint_dir)
-    return (directory / "tf_model.h5").exists() or (directory / "model.safetensors").exists()
+    return (directory / _TF_WEIGHTS).exists() or (directory / _SAFETENSORS).exists()
 
 
 def load_token_classifier(checkpoint_dir: str, labels: Sequence[str]
@@ -35,11 +40,11 @@ def load_token_classifier(checkpoint_dir: str, labels: Sequence[str]
     config = BertConfig.from_pretrained(
         directory, num_labels=len(labels), id2label=dict(enumerate(labels)),
         label2id={label: index for index, label in enumerate(labels)})
-    if (directory / "tf_model.h5").exists():
+    if (directory / _TF_WEIGHTS).exists():
         return TFBertForTokenClassification.from_pretrained(directory, config=config)
     model = TFBertForTokenClassification(config)
     model(model.dummy_inputs)  # create the variables
-    safetensors_file = directory / "model.safetensors"
+    safetensors_file = directory / _SAFETENSORS
     if safetensors_file.exists():
         from safetensors.numpy import load_file
         _, info = load_pytorch_state_dict_in_tf2_model(
